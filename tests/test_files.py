@@ -1,0 +1,31 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from teleradlab.files import atomic_path, atomic_write_json, atomic_write_text
+
+
+def test_atomic_write_replaces_whole(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "out.txt"
+    atomic_write_text(target, "first")
+    atomic_write_text(target, "second")
+    assert target.read_text() == "second"
+    assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+def test_failure_leaves_old_file_and_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    atomic_write_text(target, "old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_json_converts_numpy(tmp_path: Path) -> None:
+    import json
+
+    target = atomic_write_json(tmp_path / "x.json", {"a": np.float32(1.5), "b": np.arange(3)})
+    assert json.loads(target.read_text()) == {"a": 1.5, "b": [0, 1, 2]}

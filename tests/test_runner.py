@@ -1,0 +1,79 @@
+"""The main job's notebook runner, and the guarantee that notebooks use the project's kernel."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from teleradlab import runner
+
+
+def _notebook(path: Path, code: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("ci = False")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "teleradlab", "display_name": "Python (teleradlab)", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def _hijacker(root: Path, name: str) -> None:
+    """A user-level kernelspec of the given name that runs some other interpreter."""
+    spec = root / "kernels" / name
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": ["/usr/bin/env", "python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "hijacker", "language": "python"}))
+
+
+@pytest.mark.timeout(300)
+def test_kernel_is_the_projects_even_with_user_kernelspecs(tmp_path, monkeypatch) -> None:
+    home = tmp_path / "home"
+    user_data = home / ".local" / "share" / "jupyter"
+    for name in ("python3", "teleradlab"):
+        _hijacker(user_data, name)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(user_data))
+    src = _notebook(tmp_path / "where.ipynb",
+                    "import sys, json\nprint(json.dumps([sys.executable, sys.prefix, ci]))")
+    with runner.kernel_environment():
+        run = runner.execute_notebook(src, tmp_path / "build", parameters={"ci": True})
+    assert run.status == "ok", run.error
+    out = nbformat.read(tmp_path / "build" / run.output, as_version=4)
+    executable, prefix, ci = json.loads(out.cells[-1].outputs[0]["text"])
+    assert prefix == sys.prefix
+    assert Path(executable).parent == Path(sys.executable).parent
+    assert ci is True
+
+
+@pytest.mark.timeout(300)
+def test_run_reports_failures_and_writes_index(tmp_path, capsys) -> None:
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "01_good.ipynb", ""
+              "import matplotlib.pyplot as plt\nplt.plot([1, 2]); plt.show()\nprint('fine')")
+    _notebook(nbs / "02_bad.ipynb", "raise ValueError('deliberate failure')")
+    rc = runner.main_job(notebooks_dir=str(nbs), out_dir=str(tmp_path / "build"), ci=True, datasets=False)
+    captured = capsys.readouterr()
+    assert rc == 1
+    assert "failed: 02_bad" in captured.err
+    index = (tmp_path / "build" / "index.html").read_text()
+    assert "01_good" in index and "02_bad" in index
+    assert "deliberate failure" in index
+    assert "data:image/png;base64," in index  # the good notebook's key figure
+    summary = json.loads((tmp_path / "build" / "index.json").read_text())
+    assert [r["status"] for r in summary["runs"]] == ["ok", "failed"]
+    assert (tmp_path / "build" / "html" / "01_good.html").exists()
+    assert (tmp_path / "build" / "notebooks" / "02_bad.ipynb").exists()  # failed runs are kept
+
+
+def test_missing_folder_is_a_clear_error(tmp_path) -> None:
+    from teleradlab.errors import NotebookError
+
+    with pytest.raises(NotebookError, match="no notebooks found"):
+        runner.find_notebooks(tmp_path)
