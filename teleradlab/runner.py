@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from teleradlab.errors import NotebookError
+from teleradlab.exercises import STRICT_ENV, solutions_copy
 from teleradlab.files import atomic_path, atomic_write_json, atomic_write_text
 from teleradlab.progress import progress
 from teleradlab.widgets.static import HEADLESS_ENV
@@ -49,13 +50,15 @@ def kernel_environment() -> Iterator[None]:
     this interpreter's ``share/jupyter`` first guarantees that the kernelspec named
     ``teleradlab`` is the one registered inside the virtual environment, even when
     a user-level kernelspec of the same name points elsewhere. The block also marks
-    the run as headless so widgets leave a static picture.
+    the run as headless so widgets leave a static picture, and makes exercise
+    checks strict, so that a wrong solution fails the run.
     """
-    saved = {k: os.environ.get(k) for k in ("JUPYTER_PATH", HEADLESS_ENV)}
+    saved = {k: os.environ.get(k) for k in ("JUPYTER_PATH", HEADLESS_ENV, STRICT_ENV)}
     env_share = str(Path(sys.prefix) / "share" / "jupyter")
     parts = [env_share] + [p for p in (saved["JUPYTER_PATH"] or "").split(os.pathsep) if p]
     os.environ["JUPYTER_PATH"] = os.pathsep.join(parts)
     os.environ[HEADLESS_ENV] = "1"
+    os.environ[STRICT_ENV] = "1"
     try:
         yield
     finally:
@@ -84,7 +87,7 @@ def find_notebooks(folder: str | os.PathLike[str] = "notebooks") -> list[Path]:
 
 
 def execute_notebook(path: Path, out_dir: Path, *, parameters: dict | None = None,
-                     timeout: float | None = 1800) -> NotebookRun:
+                     timeout: float | None = 1800, solutions: bool = True) -> NotebookRun:
     """Execute one notebook through papermill and render it to HTML.
 
     Parameters
@@ -97,6 +100,9 @@ def execute_notebook(path: Path, out_dir: Path, *, parameters: dict | None = Non
         Injected after the notebook's ``parameters`` cell (for example ``{"ci": True}``).
     timeout : float, optional
         Seconds allowed per cell.
+    solutions : bool
+        Execute the solutions copy (exercise cells completed, see
+        :func:`teleradlab.exercises.solutions_copy`) rather than the student version.
 
     Returns
     -------
@@ -109,12 +115,13 @@ def execute_notebook(path: Path, out_dir: Path, *, parameters: dict | None = Non
     nb_dir = out_dir / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
     target = nb_dir / path.name
+    source = solutions_copy(path, out_dir / "sources" / path.name) if solutions else path
     error = None
     start = time.perf_counter()
     with atomic_path(target) as tmp:
         try:
             pm.execute_notebook(
-                str(path), str(tmp), parameters=parameters or {}, kernel_name=KERNEL_NAME,
+                str(source), str(tmp), parameters=parameters or {}, kernel_name=KERNEL_NAME,
                 progress_bar=False, cwd=str(path.parent.resolve()), execution_timeout=timeout,
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a status

@@ -1,0 +1,208 @@
+"""Self-checks for trainees: right or wrong, with a hint, never the solution.
+
+Each exercise in the curriculum has a name, a way to compute its expected answer
+(from teleradlab itself wherever a computation belongs), a tolerance and a hint. A
+trainee calls :func:`check` with their answer::
+
+    check("welcome.transfer_minutes", my_minutes)
+
+In the committed (student) notebooks, the cells a trainee must fill are tagged
+``exercise`` with the metadata ``exercise: <name>`` and raise ``NotImplementedError``.
+Their solutions live beside the notebooks in ``notebooks/solutions/<notebook>.py``;
+:func:`solutions_copy` writes a copy of a notebook with those cells completed, which
+is what ``make run`` and CI execute.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from teleradlab.errors import NotebookError, ParameterError
+from teleradlab.files import atomic_write_text
+
+#: When set (teleradlab's runner sets it for solutions runs), a wrong answer raises.
+STRICT_ENV = "TELERADLAB_STRICT_EXERCISES"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One self-checked exercise.
+
+    Attributes
+    ----------
+    name : str
+        ``<notebook topic>.<short name>``.
+    expected : callable
+        Returns the expected answer (computed, not stored).
+    hint : str
+        Shown when the answer is wrong; it must not give the answer away.
+    rel_tol, abs_tol : float
+        Tolerances for numeric answers.
+    """
+
+    name: str
+    expected: Callable[[], Any]
+    hint: str
+    rel_tol: float = 0.01
+    abs_tol: float = 0.0
+
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def register(exercise: Exercise) -> Exercise:
+    """Add an exercise to the registry (names are unique)."""
+    if exercise.name in _REGISTRY:
+        raise ParameterError(f"exercise {exercise.name!r} is registered twice", where="exercises")
+    _REGISTRY[exercise.name] = exercise
+    return exercise
+
+
+def names() -> list[str]:
+    """Return the names of all registered exercises."""
+    return sorted(_REGISTRY)
+
+
+def _transfer_minutes() -> float:
+    images, mb_per_image, mbps = 400, 0.5, 10.0
+    return images * mb_per_image * 8 / mbps / 60
+
+
+register(Exercise(
+    "welcome.transfer_minutes", _transfer_minutes,
+    "Megabytes to megabits is x8; divide by the bandwidth in Mbit/s for seconds; then seconds to minutes.",
+))
+
+
+def _matches(answer: Any, expected: Any, ex: Exercise) -> bool:
+    if isinstance(expected, bool) or isinstance(answer, bool):
+        return answer is expected or answer == expected
+    if isinstance(expected, int | float) and isinstance(answer, int | float):
+        return math.isclose(float(answer), float(expected), rel_tol=ex.rel_tol, abs_tol=ex.abs_tol)
+    if isinstance(expected, str) and isinstance(answer, str):
+        return answer.strip().lower() == expected.strip().lower()
+    if isinstance(expected, list | tuple | set | frozenset):
+        try:
+            return len(answer) == len(expected) and all(
+                _matches(a, e, ex) for a, e in zip(sorted(answer), sorted(expected), strict=True))
+        except TypeError:
+            return False
+    return answer == expected
+
+
+def check(name: str, answer: Any) -> bool:
+    """Tell a trainee whether ``answer`` to exercise ``name`` is right.
+
+    Parameters
+    ----------
+    name : str
+        The exercise's name, as given in the notebook.
+    answer : object
+        The trainee's answer.
+
+    Returns
+    -------
+    bool
+        True when right. Prints one line of feedback: a confirmation, or the hint.
+        The expected answer is never shown.
+
+    Raises
+    ------
+    ParameterError
+        If no exercise has that name.
+    AssertionError
+        If the answer is wrong and the environment variable
+        ``TELERADLAB_STRICT_EXERCISES`` is set (solutions runs in CI).
+
+    Examples
+    --------
+    >>> check("welcome.transfer_minutes", 1.0)
+    Not yet. Hint: Megabytes to megabits is x8; divide by the bandwidth in Mbit/s for seconds; then seconds to minutes.
+    False
+    """
+    if name not in _REGISTRY:
+        raise ParameterError(f"no exercise named {name!r}; known: {', '.join(names())}", where="check")
+    ex = _REGISTRY[name]
+    ok = answer is not None and answer is not Ellipsis and _matches(answer, ex.expected(), ex)
+    print("Correct." if ok else f"Not yet. Hint: {ex.hint}")
+    if not ok and os.environ.get(STRICT_ENV):
+        raise AssertionError(f"exercise {name}: the solution does not pass its check")
+    return ok
+
+
+_SOLUTION_HEADER = re.compile(r"^# %% exercise:\s*(\S+)\s*$", re.MULTILINE)
+
+
+def load_solutions(path: str | Path) -> dict[str, str]:
+    """Read a solutions file: sections headed ``# %% exercise: <name>``.
+
+    Returns
+    -------
+    dict
+        Exercise name → the code that completes its cell.
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    parts = _SOLUTION_HEADER.split(text)
+    return {parts[i]: parts[i + 1].strip("\n") + "\n" for i in range(1, len(parts), 2)}
+
+
+def exercise_cells(nb: dict) -> dict[str, dict]:
+    """Return the exercise cells of a notebook by exercise name."""
+    cells = {}
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {})
+        if cell.get("cell_type") == "code" and "exercise" in meta.get("tags", []):
+            name = meta.get("exercise")
+            if not name:
+                raise NotebookError("an exercise cell lacks its 'exercise' name in metadata")
+            cells[name] = cell
+    return cells
+
+
+def solutions_path(notebook: str | Path) -> Path:
+    """Where the solutions of ``notebook`` live: ``solutions/<stem>.py`` beside it."""
+    notebook = Path(notebook)
+    return notebook.parent / "solutions" / f"{notebook.stem}.py"
+
+
+def solutions_copy(notebook: str | Path, out: str | Path) -> Path:
+    """Write a copy of ``notebook`` whose exercise cells hold their solutions.
+
+    Parameters
+    ----------
+    notebook : path-like
+        A student notebook.
+    out : path-like
+        Where to write the completed copy.
+
+    Returns
+    -------
+    Path
+        ``out``. A notebook without exercises is copied unchanged.
+
+    Raises
+    ------
+    NotebookError
+        If an exercise cell has no solution, or a solution no cell.
+    """
+    notebook = Path(notebook)
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    cells = exercise_cells(nb)
+    sol_file = solutions_path(notebook)
+    solutions = load_solutions(sol_file) if sol_file.exists() else {}
+    missing = sorted(set(cells) - set(solutions))
+    extra = sorted(set(solutions) - set(cells))
+    if missing:
+        raise NotebookError(f"exercise cells without a solution: {', '.join(missing)}", where=str(sol_file))
+    if extra:
+        raise NotebookError(f"solutions without an exercise cell: {', '.join(extra)}", where=str(sol_file))
+    for name, cell in cells.items():
+        cell["source"] = solutions[name]
+    return atomic_write_text(out, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
