@@ -220,6 +220,6 @@ def view(data: Any, *, window: tuple[float, float] | str | None = None, backend:
         except ImportError as exc:
             raise EnvironmentProblem('itkwidgets is not installed: pip install -e ".[itk]"',
                                      where="view(backend='itk')") from exc
-        volume, spacing, _ = _volume_and_spacing(data)
-        return itkwidgets.view(volume, spacing=list(spacing[::-1]))
+        volume, _, _ = _volume_and_spacing(data)
+        return itkwidgets.view(volume)
     raise ParameterError(f"unknown backend {backend!r}; use 'builtin' or 'itk'", where="view(backend)")
