@@ -1,0 +1,112 @@
+"""CLI: ``teleradlab datasets build|verify|import`` and ``teleradlab dicom info|deidentify|synth``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+
+def _build(args: argparse.Namespace) -> int:
+    from teleradlab.imaging.datasets import build_datasets
+
+    manifest = build_datasets(args.out, ci=args.ci)
+    print(f"datasets written; manifest: {manifest}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from teleradlab.imaging.datasets import verify_datasets
+
+    problems = verify_datasets(args.out)
+    for p in problems:
+        print(p, file=sys.stderr)
+    if not problems:
+        print("all files match the manifest")
+    return 1 if problems else 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from teleradlab.imaging.datasets import import_study
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        target = import_study(args.src, args.name, root=args.root, deidentify_study=not args.keep_identity)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    print(f"imported into {target}" + (" (identity kept)" if args.keep_identity else " (de-identified)"))
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from teleradlab.imaging.study import describe, load_study
+
+    study = load_study(args.path)
+    print(f"study {study.uid}: {len(study)} instances, {study.nbytes / 1e6:.1f} MB uncompressed")
+    for line in describe(study):
+        print("  " + line)
+    for path, reason in study.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    return 1 if study.skipped else 0
+
+
+def _deid(args: argparse.Namespace) -> int:
+    from teleradlab.imaging.deid import deidentify
+    from teleradlab.imaging.study import load_study, save_study
+
+    study = load_study(args.src)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clean = deidentify(study)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    files = save_study(clean, args.out)
+    print(f"{len(files)} de-identified instances written to {args.out}")
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from teleradlab.imaging.study import save_study
+    from teleradlab.imaging.synth import synthesize_study
+
+    shape = tuple(int(v) for v in args.shape.split("x")) if args.shape else None
+    study = synthesize_study(args.modality, seed=args.seed, shape=shape, n_images=args.n_images)
+    files = save_study(study, args.out)
+    print(f"{len(files)} instances of a synthetic {args.modality} study written to {args.out} (truth.json beside)")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``datasets`` and ``dicom`` command groups."""
+    ds = subparsers.add_parser("datasets", help="build, verify or import the sample datasets")
+    dsub = ds.add_subparsers(dest="action", required=True, metavar="ACTION")
+    b = dsub.add_parser("build", help="generate the sample studies into datasets/generated")
+    b.add_argument("--out", default="datasets/generated")
+    b.add_argument("--ci", action="store_true", help="small images (CI)")
+    b.set_defaults(func=_build)
+    v = dsub.add_parser("verify", help="check generated files against the manifest")
+    v.add_argument("--out", default="datasets/generated")
+    v.set_defaults(func=_verify)
+    i = dsub.add_parser("import", help="import a real study, de-identified")
+    i.add_argument("src")
+    i.add_argument("name")
+    i.add_argument("--root", default="datasets/imported")
+    i.add_argument("--keep-identity", action="store_true", help="do not de-identify (only for data without identity)")
+    i.set_defaults(func=_import)
+
+    dc = subparsers.add_parser("dicom", help="inspect, de-identify or synthesize DICOM studies")
+    csub = dc.add_subparsers(dest="action", required=True, metavar="ACTION")
+    info = csub.add_parser("info", help="describe a study (file, folder or DICOMDIR)")
+    info.add_argument("path")
+    info.set_defaults(func=_info)
+    de = csub.add_parser("deidentify", help="apply the PS3.15 Basic profile")
+    de.add_argument("src")
+    de.add_argument("out")
+    de.set_defaults(func=_deid)
+    sy = csub.add_parser("synth", help="write a synthetic study")
+    sy.add_argument("modality", choices=["CT", "CR", "DX", "MG", "MR", "US"])
+    sy.add_argument("out")
+    sy.add_argument("--seed", type=int, default=0)
+    sy.add_argument("--shape", help="ROWSxCOLS, e.g. 256x256")
+    sy.add_argument("--n-images", type=int)
+    sy.set_defaults(func=_synth)

@@ -1,0 +1,134 @@
+"""The sample datasets the notebooks use, generated deterministically.
+
+``teleradlab datasets build`` (and ``make run``) writes synthetic studies of every
+modality into ``datasets/generated/`` with a manifest of SHA-256 checksums. The same
+code and seed always produce the same bytes, so the manifest doubles as a check.
+Real studies imported with :func:`import_study` are de-identified by default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
+
+from teleradlab.errors import DicomError
+from teleradlab.files import atomic_write_json
+from teleradlab.imaging.deid import deidentify
+from teleradlab.imaging.study import load_study, save_study
+from teleradlab.imaging.synth import synthesize_study
+from teleradlab.progress import progress
+
+DEFAULT_ROOT = Path("datasets")
+
+#: name → (modality, seed, full-size kwargs, CI-size kwargs). Full sizes follow the
+#: modality defaults in teleradlab.imaging.synth (sources in datasets/README.md).
+SAMPLES: dict[str, tuple[str, int, dict, dict]] = {
+    "ct_chest_abdomen": ("CT", 101, dict(n_images=60), dict(shape=(128, 128), n_images=12)),
+    "cr_chest": ("CR", 102, dict(), dict(shape=(500, 410))),
+    "mg_cc": ("MG", 103, dict(), dict(shape=(459, 383))),
+    "mr_brain": ("MR", 104, dict(n_images=20), dict(shape=(128, 128), n_images=8)),
+    "us_abdomen": ("US", 105, dict(n_images=4), dict(shape=(240, 320), n_images=2)),
+}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def build_datasets(out: str | os.PathLike[str] = DEFAULT_ROOT / "generated", *, ci: bool = False) -> Path:
+    """Generate every sample study into ``out`` and write ``manifest.json``.
+
+    Parameters
+    ----------
+    out : path-like
+        The folder (``datasets/generated`` by default); each sample goes to a
+        sub-folder named after it, replaced whole.
+    ci : bool
+        Smaller images, for CI.
+
+    Returns
+    -------
+    Path
+        The manifest: for each sample, its modality, seed, sizes and, per file, the
+        SHA-256 checksum.
+    """
+    root = Path(out)
+    manifest: dict = {"ci": ci, "samples": {}}
+    start = time.perf_counter()
+    for name, (modality, seed, full, small) in progress(SAMPLES.items(), desc="datasets", total=len(SAMPLES)):
+        kwargs = small if ci else full
+        study = synthesize_study(modality, seed=seed, **kwargs)
+        staging = root / f".{name}.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        files = save_study(study, staging)
+        final = root / name
+        shutil.rmtree(final, ignore_errors=True)
+        staging.rename(final)
+        manifest["samples"][name] = {
+            "modality": modality, "seed": seed, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()},
+            "images": len(study), "bytes": study.nbytes,
+            "files": {str((final / f.relative_to(staging)).relative_to(root)): _sha256(final / f.relative_to(staging))
+                      for f in files},
+        }
+    manifest["seconds"] = round(time.perf_counter() - start, 2)
+    return atomic_write_json(root / "manifest.json", manifest)
+
+
+def verify_datasets(out: str | os.PathLike[str] = DEFAULT_ROOT / "generated") -> list[str]:
+    """Check every file against the manifest; return the problems (empty when all match)."""
+    import json
+
+    root = Path(out)
+    manifest_path = root / "manifest.json"
+    if not manifest_path.exists():
+        return [f"{manifest_path}: missing (run `teleradlab datasets build`)"]
+    manifest = json.loads(manifest_path.read_text())
+    problems = []
+    for sample in manifest["samples"].values():
+        for rel, digest in sample["files"].items():
+            f = root / rel
+            if not f.exists():
+                problems.append(f"{f}: missing")
+            elif _sha256(f) != digest:
+                problems.append(f"{f}: checksum differs from the manifest")
+    return problems
+
+
+def import_study(src: str | os.PathLike[str], name: str, *, root: str | os.PathLike[str] = DEFAULT_ROOT / "imported",
+                 deidentify_study: bool = True) -> Path:
+    """Copy a real study into ``datasets/imported/<name>``, de-identified by default.
+
+    Parameters
+    ----------
+    src : path-like
+        A DICOM file, folder or DICOMDIR.
+    name : str
+        Folder name under ``root``.
+    deidentify_study : bool
+        Apply the PS3.15 Basic profile (default). Turn it off only for data that
+        carries no identity.
+
+    Returns
+    -------
+    Path
+        The folder written.
+    """
+    if not name or "/" in name or name.startswith("."):
+        raise DicomError(f"invalid dataset name {name!r}", where="name")
+    study = load_study(src)
+    if deidentify_study:
+        study = deidentify(study)
+    target = Path(root) / name
+    staging = Path(root) / f".{name}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    save_study(study, staging)
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target

@@ -1,0 +1,354 @@
+"""DICOM studies in and out: :class:`Study` (series → instances), load and save.
+
+A :class:`Study` wraps pydicom Datasets grouped by Series Instance UID and sorted
+within each series by position along the slice normal (or Instance Number). It is
+what every other part of teleradlab takes: compression works on its datasets, the
+network uses its size, the viewer shows its pixels.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import ExplicitVRLittleEndian
+
+from teleradlab.errors import DicomError
+from teleradlab.files import atomic_path
+from teleradlab.imaging.display import apply_modality_lut
+
+#: Name of the ground-truth sidecar written beside a synthetic study.
+TRUTH_FILE = "truth.json"
+
+
+@dataclass
+class Series:
+    """One series: its UID, description and sorted instances."""
+
+    uid: str
+    instances: list[Dataset] = field(default_factory=list)
+
+    @property
+    def description(self) -> str:
+        """Series Description of the first instance ('' if absent)."""
+        return str(getattr(self.instances[0], "SeriesDescription", "")) if self.instances else ""
+
+    @property
+    def modality(self) -> str:
+        """Modality of the first instance."""
+        return str(getattr(self.instances[0], "Modality", "")) if self.instances else ""
+
+    def sort(self) -> None:
+        """Sort instances along the slice normal, else by Instance Number."""
+        self.instances.sort(key=_sort_key)
+
+
+def _sort_key(ds: Dataset) -> tuple:
+    ipp, iop = getattr(ds, "ImagePositionPatient", None), getattr(ds, "ImageOrientationPatient", None)
+    if ipp is not None and iop is not None and len(iop) == 6:
+        normal = np.cross(np.asarray(iop[:3], float), np.asarray(iop[3:], float))
+        return (0, float(np.dot(normal, np.asarray(ipp, float))), int(getattr(ds, "InstanceNumber", 0) or 0))
+    return (1, float(getattr(ds, "InstanceNumber", 0) or 0), 0)
+
+
+@dataclass
+class Study:
+    """A DICOM study: series of pydicom Datasets, plus what could not be read.
+
+    Attributes
+    ----------
+    series : dict
+        Series Instance UID → :class:`Series`, in the order first seen.
+    skipped : list of (str, str)
+        Files a folder import passed over, with the reason.
+    truth : dict or None
+        Ground truth of a synthetic study (lesions, phantom parameters), else None.
+    """
+
+    series: dict[str, Series] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    truth: dict | None = None
+
+    @classmethod
+    def from_datasets(cls, datasets: Iterable[Dataset], *, truth: dict | None = None) -> Study:
+        """Group datasets into series and sort them."""
+        study = cls(truth=truth)
+        for ds in datasets:
+            study.add(ds)
+        for s in study.series.values():
+            s.sort()
+        return study
+
+    def add(self, ds: Dataset) -> None:
+        """Add one instance to its series (unsorted; call :meth:`Series.sort`)."""
+        uid = str(getattr(ds, "SeriesInstanceUID", "") or "unknown")
+        self.series.setdefault(uid, Series(uid)).instances.append(ds)
+
+    @property
+    def datasets(self) -> list[Dataset]:
+        """All instances, series by series."""
+        return [ds for s in self.series.values() for ds in s.instances]
+
+    @property
+    def modality(self) -> str:
+        """Modality of the first series ('' for an empty study)."""
+        return next(iter(self.series.values())).modality if self.series else ""
+
+    @property
+    def uid(self) -> str:
+        """Study Instance UID of the first instance."""
+        ds = self.datasets
+        return str(getattr(ds[0], "StudyInstanceUID", "")) if ds else ""
+
+    @property
+    def nbytes(self) -> int:
+        """Uncompressed pixel bytes of the study (Rows x Columns x frames x samples x Bits Allocated)."""
+        return sum(_pixel_bytes(ds) for ds in self.datasets)
+
+    def __len__(self) -> int:
+        return sum(len(s.instances) for s in self.series.values())
+
+    def __iter__(self) -> Iterator[Dataset]:
+        return iter(self.datasets)
+
+    def get_series(self, series: int | str | None = None) -> Series:
+        """Return a series by index, UID or description (the first when None)."""
+        if not self.series:
+            raise DicomError("the study holds no series", where="study")
+        items = list(self.series.values())
+        if series is None:
+            return items[0]
+        if isinstance(series, int):
+            if not -len(items) <= series < len(items):
+                raise DicomError(f"no series {series}: the study has {len(items)}", where="series")
+            return items[series]
+        for s in items:
+            if series in (s.uid, s.description):
+                return s
+        raise DicomError(f"no series with UID or description {series!r}", where="series")
+
+    def pixels(self, series: int | str | None = None) -> np.ndarray:
+        """Pixel data of one series as a volume, Modality LUT applied.
+
+        Parameters
+        ----------
+        series : int or str, optional
+            Index, UID or description; the first series by default.
+
+        Returns
+        -------
+        ndarray
+            (slices, rows, cols) for single-frame series, (frames, rows, cols) for one
+            multi-frame instance, with ``[..., 3]`` for colour. CT comes out in HU
+            (float32); data without a rescale keeps its stored integer type.
+
+        Raises
+        ------
+        DicomError
+            If an instance has no Pixel Data, cannot be decoded, or the series mixes
+            image sizes — naming the instance.
+        """
+        s = self.get_series(series)
+        frames = []
+        shape = None
+        for ds in s.instances:
+            where = str(getattr(ds, "filename", None) or getattr(ds, "SOPInstanceUID", "instance"))
+            if "PixelData" not in ds:
+                raise DicomError("no Pixel Data", where=where)
+            try:
+                arr = ds.pixel_array
+            except Exception as exc:  # noqa: BLE001 - decoder failures have many types
+                raise DicomError(f"cannot decode pixel data ({exc})", where=where) from exc
+            arr = apply_modality_lut(arr, ds)
+            frame_shape = arr.shape[-3:] if int(getattr(ds, "SamplesPerPixel", 1)) > 1 else arr.shape[-2:]
+            if shape is None:
+                shape = frame_shape
+            elif frame_shape != shape:
+                raise DicomError(f"inconsistent series: image size {frame_shape} differs from {shape}",
+                                 where=where)
+            frames.append(arr)
+        if len(frames) == 1 and int(getattr(s.instances[0], "NumberOfFrames", 1) or 1) > 1:
+            return frames[0]
+        return np.stack(frames)
+
+
+def _pixel_bytes(ds: Dataset) -> int:
+    frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+    return (int(ds.Rows) * int(ds.Columns) * frames * int(getattr(ds, "SamplesPerPixel", 1))
+            * int(ds.BitsAllocated) // 8) if "Rows" in ds else 0
+
+
+def read_dataset(path: str | os.PathLike[str]) -> Dataset:
+    """Read one DICOM file, raising :class:`DicomError` naming the file on failure.
+
+    Truncated files, files that are not DICOM and files without Pixel Data are
+    refused here, so that a bad file never surfaces later as an obscure error.
+    """
+    path = str(path)
+    try:
+        ds = pydicom.dcmread(path)
+    except InvalidDicomError as exc:
+        raise DicomError(f"not a DICOM file ({exc})", where=path) from exc
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+        raise DicomError(f"unreadable or truncated DICOM ({exc.__class__.__name__}: {exc})", where=path) from exc
+    if "DirectoryRecordSequence" in ds:
+        return ds
+    if "PixelData" not in ds and "FloatPixelData" not in ds:
+        raise DicomError("no Pixel Data", where=path)
+    expected = _pixel_bytes(ds)
+    if "PixelData" in ds and not ds.file_meta.TransferSyntaxUID.is_compressed and len(ds.PixelData) < expected:
+        raise DicomError(f"truncated pixel data: {len(ds.PixelData)} of {expected} bytes", where=path)
+    return ds
+
+
+def _dicomdir_files(ds: Dataset, root: Path) -> list[Path]:
+    files = []
+    for rec in ds.DirectoryRecordSequence:
+        if getattr(rec, "DirectoryRecordType", "") == "IMAGE" and "ReferencedFileID" in rec:
+            parts = rec.ReferencedFileID
+            parts = [parts] if isinstance(parts, str) else list(parts)
+            files.append(root.joinpath(*parts))
+    return files
+
+
+def load_study(path: str | os.PathLike[str]) -> Study:
+    """Load a study from a file, a folder (recursively) or a DICOMDIR.
+
+    Parameters
+    ----------
+    path : path-like
+        A DICOM file, a folder, or a DICOMDIR file.
+
+    Returns
+    -------
+    Study
+        Instances grouped by series and sorted. For a folder, files that cannot be
+        used are listed in ``study.skipped`` with the reason and the import goes on.
+
+    Raises
+    ------
+    DicomError
+        A single file that cannot be read; a path that does not exist; a folder
+        with no usable DICOM file.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DicomError("no such file or folder", where=str(p))
+    if p.is_file():
+        ds = read_dataset(p)
+        if "DirectoryRecordSequence" in ds:
+            return _load_files(_dicomdir_files(ds, p.parent), where=str(p))
+        return Study.from_datasets([ds])
+    files = sorted(f for f in p.rglob("*") if f.is_file() and f.name != "DICOMDIR"
+                   and not f.name.startswith(".") and f.suffix.lower() not in (".json", ".txt", ".md"))
+    study = _load_files(files, where=str(p))
+    if (p / TRUTH_FILE).is_file():
+        import json
+
+        study.truth = json.loads((p / TRUTH_FILE).read_text())
+    return study
+
+
+def _load_files(files: list[Path], *, where: str) -> Study:
+    study = Study()
+    for f in files:
+        try:
+            ds = read_dataset(f)
+        except DicomError as exc:
+            study.skipped.append((str(f), exc.message))
+            continue
+        if "DirectoryRecordSequence" in ds:
+            continue
+        study.add(ds)
+    if not study.series:
+        reasons = "; ".join(f"{Path(f).name}: {r}" for f, r in study.skipped[:5])
+        raise DicomError(f"no usable DICOM files ({reasons or 'the folder is empty'})", where=where)
+    for s in study.series.values():
+        s.sort()
+    return study
+
+
+def ensure_file_meta(ds: Dataset) -> Dataset:
+    """Give ``ds`` a File Meta Information group if it lacks one (explicit VR little endian)."""
+    meta = getattr(ds, "file_meta", None) or FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    if "TransferSyntaxUID" not in meta:
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta = meta
+    return ds
+
+
+def save_study(study: Study, folder: str | os.PathLike[str], *, dicomdir: bool = False) -> list[Path]:
+    """Write one file per instance, in a layout :func:`load_study` reads back.
+
+    Files go to ``folder/S<series number>/I<instance number>``; each is written
+    atomically. A synthetic study's ground truth goes to ``folder/truth.json``. With ``dicomdir=True`` a DICOMDIR (PS3.10 media directory)
+    is written too, with IDs that follow the 8-character File ID rules.
+
+    Returns
+    -------
+    list of Path
+        The files written, in study order.
+    """
+    root = Path(folder)
+    written = []
+    for si, s in enumerate(study.series.values(), start=1):
+        for ii, ds in enumerate(s.instances, start=1):
+            ensure_file_meta(ds)
+            sub = f"S{int(getattr(ds, 'SeriesNumber', si) or si):03d}"
+            name = f"I{int(getattr(ds, 'InstanceNumber', ii) or ii):05d}"
+            target = root / sub / name
+            with atomic_path(target) as tmp:
+                ds.save_as(tmp, enforce_file_format=True)
+            written.append(target)
+    if study.truth is not None:
+        from teleradlab.files import atomic_write_json
+
+        atomic_write_json(root / TRUTH_FILE, study.truth)
+    if dicomdir:
+        _write_dicomdir(root, written)
+    return written
+
+
+def _write_dicomdir(root: Path, files: list[Path]) -> Path:
+    from pydicom.fileset import FileSet
+
+    fs = FileSet()
+    for f in files:
+        fs.add(pydicom.dcmread(f))
+    staging = root / ".dicomdir-staging"
+    fs.write(staging)
+    # FileSet writes its own copies under staging/; keep only the DICOMDIR, re-pointed at our files.
+    ddir = pydicom.dcmread(staging / "DICOMDIR")
+    by_uid = {str(pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID): f for f in files}
+    for rec in ddir.DirectoryRecordSequence:
+        if getattr(rec, "DirectoryRecordType", "") == "IMAGE":
+            rel = by_uid[str(rec.ReferencedSOPInstanceUIDInFile)].relative_to(root)
+            rec.ReferencedFileID = list(rel.parts)
+    target = root / "DICOMDIR"
+    with atomic_path(target) as tmp:
+        ddir.save_as(tmp, enforce_file_format=True)
+    import shutil
+
+    shutil.rmtree(staging)
+    return target
+
+
+def describe(study: Study) -> list[str]:
+    """One line per series: modality, description, instance count and size."""
+    lines = []
+    for s in study.series.values():
+        ds = s.instances[0]
+        size = sum(_pixel_bytes(d) for d in s.instances) / 1e6
+        lines.append(f"{s.modality:<3} {len(s.instances):5d} images {int(ds.Rows)}x{int(ds.Columns)} "
+                     f"{int(ds.BitsStored)}-bit  {size:8.1f} MB  {s.description}")
+    return lines
+
+
