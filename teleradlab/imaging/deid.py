@@ -123,7 +123,7 @@ def deidentify_dataset(ds: Dataset, *, profile: str = "basic", mapper: UIDMapper
     if getattr(out, "file_meta", None) is not None and "SOPInstanceUID" in out:
         out.file_meta.MediaStorageSOPInstanceUID = out.SOPInstanceUID
     out.PatientIdentityRemoved = "YES"
-    out.DeidentificationMethod = "PS3.15 Basic Application Level Confidentiality Profile (teleradlab)"
+    out.DeidentificationMethod = "PS3.15 Basic Confidentiality Profile; teleradlab"
     code = Dataset()
     code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = PROFILE_CODE
     out.DeidentificationMethodCodeSequence = DicomSequence([code])

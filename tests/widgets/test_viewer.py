@@ -19,7 +19,6 @@ def test_three_planes_follow_their_sliders(volume) -> None:
     v.sliders["axial"].value = 3
     assert v.position[0] == 3
     assert v.images["axial"].value != before["axial"]
-    assert "value 1" in v.readout.value  # voxel (3, 20, 15) = 300 + 200 + 15
     assert v.readout.value.split("value ")[1].startswith("515")
     v.sliders["sagittal"].value = 0
     assert v.images["sagittal"].value != before["sagittal"]

@@ -1,0 +1,107 @@
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom import examples
+
+from teleradlab.errors import DicomError
+from teleradlab.imaging import load_study, save_study, synthesize_study
+
+
+@pytest.fixture(scope="module")
+def ct():
+    return synthesize_study("CT", seed=5, shape=(64, 64), n_images=6)
+
+
+def test_round_trip_pixels_and_attributes(ct, tmp_path) -> None:
+    files = save_study(ct, tmp_path)
+    assert len(files) == 6
+    back = load_study(tmp_path)
+    assert np.array_equal(back.pixels(), ct.pixels())
+    for a, b in zip(ct.datasets, back.datasets, strict=True):
+        for kw in ("SOPInstanceUID", "SOPClassUID", "StudyInstanceUID", "BitsStored", "PixelRepresentation",
+                   "RescaleIntercept", "PixelSpacing", "ImagePositionPatient"):
+            assert a[kw].value == b[kw].value, kw
+    assert back.truth == ct.truth  # the JSON sidecar
+
+
+def test_sorted_by_position_not_file_order(ct, tmp_path) -> None:
+    save_study(ct, tmp_path)
+    # Rename files so that name order is reversed; loading must still sort by position.
+    files = sorted(tmp_path.rglob("I*"))
+    for i, f in enumerate(files):
+        f.rename(f.with_name(f"Z{len(files) - i:03d}"))
+    z = [float(ds.ImagePositionPatient[2]) for ds in load_study(tmp_path).datasets]
+    assert z == sorted(z)
+
+
+def test_hu_from_known_rescale() -> None:
+    ds = examples.ct  # stored unsigned-ish values with intercept -1024
+    study = load_study(examples.get_path("ct"))
+    raw = ds.pixel_array.astype(np.float64)
+    assert np.allclose(study.pixels()[0], raw * float(ds.RescaleSlope) + float(ds.RescaleIntercept))
+
+
+def test_dicomdir(ct, tmp_path) -> None:
+    save_study(ct, tmp_path, dicomdir=True)
+    back = load_study(tmp_path / "DICOMDIR")
+    assert len(back) == 6 and np.array_equal(back.pixels(), ct.pixels())
+
+
+def test_bad_files_are_skipped_with_reasons(ct, tmp_path) -> None:
+    save_study(ct, tmp_path)
+    (tmp_path / "notes.bin").write_bytes(b"not dicom at all" * 10)
+    good = next(tmp_path.rglob("I00001"))
+    data = good.read_bytes()
+    (tmp_path / "truncated").write_bytes(data[: len(data) // 2])
+    nopix = pydicom.dcmread(good)
+    del nopix.PixelData
+    nopix.save_as(tmp_path / "nopixels")
+    study = load_study(tmp_path)
+    assert len(study) == 6
+    reasons = {p.split("/")[-1]: r for p, r in study.skipped}
+    assert "not a DICOM file" in reasons["notes.bin"]
+    assert "truncated" in reasons["truncated"]
+    assert reasons["nopixels"] == "no Pixel Data"
+
+
+@pytest.mark.parametrize("content,reason", [(b"hello", "not a DICOM file"), (None, "no such file")])
+def test_single_bad_file_raises_naming_it(tmp_path, content, reason) -> None:
+    path = tmp_path / "bad.dcm"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DicomError, match=reason) as err:
+        load_study(path)
+    assert str(path) in str(err.value)
+
+
+def test_inconsistent_series_names_the_instance(tmp_path) -> None:
+    a = synthesize_study("MR", seed=1, shape=(32, 32), n_images=2, lesions=0)
+    b = synthesize_study("MR", seed=1, shape=(48, 48), n_images=1, lesions=0)
+    odd = b.datasets[0]
+    odd.SOPInstanceUID = "1.2.3.999"
+    a.series[next(iter(a.series))].instances.append(odd)
+    with pytest.raises(DicomError, match=r"inconsistent series.*\(48, 48\)") as err:
+        a.pixels()
+    assert "1.2.3.999" in str(err.value)
+
+
+def test_cli_reports_bad_input_in_one_line(tmp_path) -> None:
+    (tmp_path / "x.dcm").write_bytes(b"junk")
+    out = subprocess.run([sys.executable, "-m", "teleradlab.cli", "dicom", "info", str(tmp_path / "x.dcm")],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "x.dcm" in out.stderr
+
+
+@pytest.mark.skipif(shutil.which("dcmdump") is None, reason="dcmtk's dcmdump is not installed (apt-get install dcmtk)")
+def test_dcmdump_parses_every_written_file(tmp_path) -> None:
+    for modality in ("CT", "CR", "MG", "MR", "US"):
+        kwargs = dict(shape=(64, 64)) if modality != "US" else dict(shape=(64, 80), n_images=3)
+        files = save_study(synthesize_study(modality, seed=2, **kwargs), tmp_path / modality)
+        out = subprocess.run(["dcmdump", "-E", str(files[0])], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert f"[{modality}]" in out.stdout and "PixelData" in out.stdout
