@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from teleradlab.errors import NotebookError, ParameterError
 from teleradlab.files import atomic_write_text
 
@@ -206,3 +208,30 @@ def solutions_copy(notebook: str | Path, out: str | Path) -> Path:
     for name, cell in cells.items():
         cell["source"] = solutions[name]
     return atomic_write_text(out, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def _hu_of_stored() -> float:
+    from pydicom import Dataset
+
+    from teleradlab.imaging.display import apply_modality_lut
+
+    ds = Dataset()
+    ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
+    return float(apply_modality_lut(np.array([1064]), ds)[0])
+
+
+def _lung_window_lowest_hu() -> float:
+    from teleradlab.imaging.display import WINDOW_PRESETS
+
+    centre, width = WINDOW_PRESETS["lung"]
+    return centre - width / 2
+
+
+register(Exercise(
+    "dicom.hu_of_stored", _hu_of_stored,
+    "The Modality LUT is linear: HU = stored value x Rescale Slope + Rescale Intercept.", abs_tol=0.5,
+))
+register(Exercise(
+    "dicom.lung_window_lowest_hu", _lung_window_lowest_hu,
+    "A window spans width/2 on either side of its centre; look the lung preset up in WINDOW_PRESETS.", abs_tol=1,
+))

@@ -101,11 +101,14 @@ def _fov(shape: tuple[int, int]) -> np.ndarray:
 
 
 def ct_lesion_sites(shape: tuple[int, int], n_slices: int) -> dict[str, list[tuple[float, float, float]]]:
-    """Candidate lesion centres (slice, row, col): lung nodules, liver lesions."""
+    """Candidate lesion centres (slice, row, col): lung nodules, liver lesions.
+
+    Slice 0 is the most inferior (see :func:`ct_slice`'s ``t``, which runs the other way).
+    """
     rows, cols = shape
     cy, cx = rows * 0.52, cols * 0.5
-    lung_z = [n_slices * f for f in (0.2, 0.3, 0.38)]
-    liver_z = [n_slices * f for f in (0.62, 0.72, 0.8)]
+    lung_z = [(n_slices - 1) * (1 - f) for f in (0.15, 0.25, 0.35)]
+    liver_z = [(n_slices - 1) * (1 - f) for f in (0.6, 0.7, 0.8)]
     return {
         "nodule": [(z, cy - rows * 0.05 + dy, cx + side * cols * 0.17)
                    for z in lung_z for side in (-1, 1) for dy in (-rows * 0.06, rows * 0.04)],

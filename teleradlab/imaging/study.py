@@ -21,6 +21,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 from teleradlab.errors import DicomError
 from teleradlab.files import atomic_path
+from teleradlab.imaging.decode import decode_pixels
 from teleradlab.imaging.display import apply_modality_lut
 
 #: Name of the ground-truth sidecar written beside a synthetic study.
@@ -162,7 +163,7 @@ class Study:
             if "PixelData" not in ds:
                 raise DicomError("no Pixel Data", where=where)
             try:
-                arr = ds.pixel_array
+                arr = decode_pixels(ds)
             except Exception as exc:  # noqa: BLE001 - decoder failures have many types
                 raise DicomError(f"cannot decode pixel data ({exc})", where=where) from exc
             arr = apply_modality_lut(arr, ds)

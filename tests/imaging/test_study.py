@@ -105,3 +105,36 @@ def test_dcmdump_parses_every_written_file(tmp_path) -> None:
         out = subprocess.run(["dcmdump", "-E", str(files[0])], capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
         assert f"[{modality}]" in out.stdout and "PixelData" in out.stdout
+
+
+@pytest.mark.parametrize("name", ["JPEG2000.dcm", "JPEGLSNearLossless_16.dcm", "JPGExtended.dcm",
+                                  "MR_small_RLE.dcm", "MR_small_jp2klossless.dcm", "SC_rgb_jpeg_dcmtk.dcm"])
+def test_compressed_inputs_decode(name) -> None:
+    from pydicom.data import get_testdata_file
+
+    path = get_testdata_file(name)
+    study = load_study(path)
+    ds = pydicom.dcmread(path)
+    assert ds.file_meta.TransferSyntaxUID.is_compressed
+    px = study.pixels()
+    assert px.shape[-2:] == (ds.Rows, ds.Columns) or px.shape[-3:-1] == (ds.Rows, ds.Columns)
+
+
+def test_lossless_mr_decodes_identically() -> None:
+    from pydicom.data import get_testdata_file
+
+    ref = load_study(get_testdata_file("MR_small.dcm")).pixels()
+    for name in ("MR_small_RLE.dcm", "MR_small_jp2klossless.dcm", "MR_small_jpeg_ls_lossless.dcm"):
+        assert np.array_equal(load_study(get_testdata_file(name)).pixels(), ref), name
+
+
+def test_jpegxl_falls_back_to_imagecodecs() -> None:
+    import imagecodecs
+    from pydicom.encaps import encapsulate
+
+    study = synthesize_study("MR", seed=3, shape=(48, 48), n_images=1, lesions=0)
+    ds = study.datasets[0]
+    original = ds.pixel_array.copy()
+    ds.PixelData = encapsulate([imagecodecs.jpegxl_encode(original, lossless=True)])
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.110"
+    assert np.array_equal(study.pixels()[0], original)
