@@ -1,0 +1,59 @@
+"""Documented defaults for teleradiology scenarios, each with its source.
+
+The same numbers, with sources, are in ``datasets/reference/operations_defaults.csv``
+(a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+#: Hour-of-day arrival profiles (relative weights for local hours 0..23).
+PROFILES: dict[str, list[float]] = {
+    # Emergency department: bimodal, peaks 10:00-13:00 and 19:00-20:00, trough before dawn
+    # (NHAMCS 2006 ED census 19,000 at 06:00 to 58,000 at 19:00; operations reference).
+    "ed": [0.45, 0.38, 0.33, 0.30, 0.30, 0.33, 0.45, 0.65, 0.85, 1.00, 1.12, 1.18,
+           1.18, 1.10, 1.05, 1.00, 1.00, 1.05, 1.12, 1.18, 1.12, 0.95, 0.75, 0.58],
+    # Outpatient imaging: scheduled 08:00-17:00, little at night.
+    "outpatient": [0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.05, 0.30, 1.00, 1.00, 1.00, 1.00,
+                   0.80, 1.00, 1.00, 1.00, 0.90, 0.50, 0.15, 0.05, 0.03, 0.02, 0.02, 0.02],
+    "flat": [1.0] * 24,
+}
+
+#: Day-of-week multipliers, Monday first (normalised to mean 1 when used).
+WEEKDAY_PROFILES: dict[str, list[float]] = {
+    "ed": [1.0] * 7,
+    "outpatient": [1.0, 1.0, 1.0, 1.0, 1.0, 0.3, 0.15],
+    "flat": [1.0] * 7,
+}
+
+#: Study sizes per modality: images per study, bytes per image (uncompressed).
+STUDY_SIZES: dict[str, tuple[int, int]] = {
+    "CT": (400, 524_288),  # 512x512x16-bit = 0.5 MB per image; hundreds of images per study
+    "CR": (2, 10_485_760),  # 2048x2500x12-bit in 16-bit words = 10 MB; typical study 2 images
+    "DX": (2, 10_485_760),
+    "MG": (4, 41_943_040),  # 4 views, about 160 MB
+    "MR": (300, 131_072),  # 256x256x16-bit; whole-body MRA about 3,000 slices / 400 MB
+    "US": (30, 307_200),  # 640x480x8-bit frames
+    "NM": (100, 32_768),
+}
+
+#: Reading time per study in minutes: lognormal (mean, sd).
+READING_MINUTES: dict[str, tuple[float, float]] = {
+    "CT": (16.6, 10.0),  # 106k CT reports, mean 16.6 min; right-skewed
+    "MR": (15.0, 9.0),  # brain MR: attending 11, resident 16, fellow 18 min
+    "CR": (3.0, 2.0),  # radiographs; outlier cut-off 10 min
+    "DX": (3.0, 2.0),
+    "MG": (4.0, 2.5),
+    "US": (10.0, 6.0),  # outlier cut-off 30 min
+    "NM": (12.0, 7.0),
+}
+
+#: Report-turnaround targets per priority, minutes.
+SLA_MINUTES: dict[str, float] = {"stat": 60.0, "urgent": 240.0, "routine": 1440.0}
+PRIORITIES: tuple[str, ...] = ("stat", "urgent", "routine")
+
+#: Round trips spent before data flows (TCP handshake, TLS, DICOM association).
+SETUP_RTTS = 3
+#: Share of the nominal bandwidth that carries DICOM payload (protocol overhead).
+LINK_EFFICIENCY = 0.95
+#: Typical ratio of lossless compression (RCR: lossless reaches about 3:1).
+LOSSLESS_RATIO = 3.0

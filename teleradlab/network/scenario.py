@@ -1,0 +1,672 @@
+"""Teleradiology scenarios: the YAML schema, its validation and documented defaults.
+
+A scenario names the *sites* that acquire studies, the *centres* whose radiologists
+read them, the *links* between them, reading-time distributions, compression, the
+routing and worklist policies, and report-time targets. :func:`load_scenario`
+validates everything up front: an unknown key (a typo), a bad value or an
+impossible arrangement is one :class:`~teleradlab.errors.ScenarioError` naming the
+key path (``sites[1].modalities.CT.studies_per_day``), and nothing is simulated.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from teleradlab.errors import ScenarioError
+from teleradlab.network import defaults as D
+
+ROUTING = ("local_first", "least_loaded", "nearest", "subspecialty", "follow_the_sun")
+WORKLISTS = ("fifo", "priority", "preemptive", "cherry_pick")
+DISTS = ("exponential", "lognormal", "gamma", "empirical", "deterministic")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+LOSSLESS_SYNTAXES = {"rle", "jpeg-lossless", "jpegls", "jpeg2000-lossless", "htj2k-lossless", "jpegxl-lossless",
+                     "none"}
+
+
+# ----------------------------------------------------------------------------- model
+@dataclass(frozen=True)
+class ReadingTime:
+    """A reading-time distribution in minutes."""
+
+    dist: str
+    mean: float
+    sd: float = 0.0
+    samples: tuple[float, ...] = ()
+
+    @property
+    def second_moment(self) -> float:
+        """E[S²], for queueing formulas."""
+        if self.dist == "exponential":
+            return 2 * self.mean ** 2
+        if self.dist == "deterministic":
+            return self.mean ** 2
+        if self.dist == "empirical":
+            return sum(s * s for s in self.samples) / len(self.samples)
+        return self.sd ** 2 + self.mean ** 2
+
+
+@dataclass(frozen=True)
+class ModalityLoad:
+    """What one site acquires in one modality."""
+
+    modality: str
+    studies_per_day: float
+    profile: tuple[float, ...]
+    weekday: tuple[float, ...]
+    priority_mix: dict[str, float]
+    images_per_study: int
+    bytes_per_image: int
+    size_sd_fraction: float = 0.0
+    subspecialty: str | None = None
+
+
+@dataclass(frozen=True)
+class Site:
+    """A facility that acquires studies."""
+
+    name: str
+    country: str
+    timezone: str
+    location: tuple[float, float]
+    modalities: dict[str, ModalityLoad]
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Local-time working windows: ``windows`` are (weekday set, start min, end min)."""
+
+    text: str
+    always: bool
+    windows: tuple[tuple[frozenset[int], int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group of interchangeable radiologists at a centre."""
+
+    name: str
+    count: int
+    shift: Shift
+    subspecialties: frozenset[str]
+    licensed: frozenset[str]
+    speed: float = 1.0
+
+
+@dataclass(frozen=True)
+class Centre:
+    """A reading centre."""
+
+    name: str
+    country: str
+    timezone: str
+    location: tuple[float, float]
+    groups: tuple[Group, ...]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A network path from a site to a centre."""
+
+    site: str
+    centre: str
+    bandwidth_mbps: float
+    rtt_ms: float
+    efficiency: float = D.LINK_EFFICIENCY
+    setup_rtts: int = D.SETUP_RTTS
+    tcp_window_kb: float | None = None
+    availability: Shift | None = None
+    outages: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
+
+    @property
+    def rate_bytes_per_min(self) -> float:
+        """Payload throughput in bytes per minute (inf for an ideal link)."""
+        bw = self.bandwidth_mbps * 1e6 * self.efficiency / 8
+        if self.tcp_window_kb and self.rtt_ms > 0:
+            bw = min(bw, self.tcp_window_kb * 1024 / (self.rtt_ms / 1000))
+        return bw * 60
+
+    @property
+    def setup_minutes(self) -> float:
+        """Minutes of round trips before data flows."""
+        return self.setup_rtts * self.rtt_ms / 60000
+
+    def transfer_minutes(self, nbytes: float) -> float:
+        """Minutes to send ``nbytes`` over this link when idle and available."""
+        rate = self.rate_bytes_per_min
+        return self.setup_minutes + (0.0 if math.isinf(rate) else nbytes / rate)
+
+
+@dataclass(frozen=True)
+class AITriage:
+    """An AI that flags studies; flagged studies jump the queue."""
+
+    prevalence: float
+    sensitivity: float
+    specificity: float
+    modalities: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated teleradiology scenario (see :func:`load_scenario`)."""
+
+    name: str
+    start: dt.date
+    sites: tuple[Site, ...]
+    centres: tuple[Centre, ...]
+    links: tuple[Link, ...]
+    reading: dict[str, ReadingTime]
+    compression: dict[str, tuple[str, float]]
+    routing: str
+    worklist: str
+    sla_minutes: dict[str, float]
+    ai_triage: AITriage | None = None
+    allow_unread: bool = False
+    description: str = ""
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def site(self, name: str) -> Site:
+        """The site called ``name``."""
+        return next(s for s in self.sites if s.name == name)
+
+    def centre(self, name: str) -> Centre:
+        """The centre called ``name``."""
+        return next(c for c in self.centres if c.name == name)
+
+    def link(self, site: str, centre: str) -> Link | None:
+        """The link from ``site`` to ``centre``, if any."""
+        return next((lk for lk in self.links if lk.site == site and lk.centre == centre), None)
+
+
+# ------------------------------------------------------------------------ validation
+def _fail(message: str, where: str) -> None:
+    raise ScenarioError(message, where=where)
+
+
+def _keys(d: Any, allowed: set[str], where: str, required: tuple[str, ...] = ()) -> dict:
+    if not isinstance(d, dict):
+        _fail(f"expected a mapping, got {type(d).__name__}", where)
+    for k in d:
+        if k not in allowed:
+            near = _near(str(k), allowed)
+            _fail(f"unknown key {k!r}" + (f" (did you mean {near!r}?)" if near else "")
+                  + f"; allowed: {', '.join(sorted(allowed))}", f"{where}.{k}" if where else str(k))
+    for k in required:
+        if k not in d:
+            _fail(f"missing required key {k!r}", where or "scenario")
+    return d
+
+
+def _near(word: str, options: set[str]) -> str | None:
+    import difflib
+
+    m = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.7)
+    return m[0] if m else None
+
+
+def _num(v: Any, where: str, *, positive: bool = False, nonneg: bool = False, allow_inf: bool = False,
+         upto: float | None = None) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        _fail(f"expected a number, got {v!r}", where)
+    x = float(v)
+    if math.isnan(x) or (math.isinf(x) and not allow_inf):
+        _fail(f"expected a finite number, got {v!r}", where)
+    if positive and x <= 0:
+        _fail(f"must be positive, got {v!r}", where)
+    if nonneg and x < 0:
+        _fail(f"must not be negative, got {v!r}", where)
+    if upto is not None and x > upto:
+        _fail(f"must be at most {upto}, got {v!r}", where)
+    return x
+
+
+def _str(v: Any, where: str) -> str:
+    if not isinstance(v, str) or not v.strip():
+        _fail(f"expected a non-empty string, got {v!r}", where)
+    return v.strip()
+
+
+def _tz(v: Any, where: str) -> str:
+    name = _str(v, where)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail(f"unknown IANA time zone {name!r} (e.g. Europe/Berlin, Asia/Vladivostok)", where)
+    return name
+
+
+def _loc(v: Any, where: str) -> tuple[float, float]:
+    if not isinstance(v, list | tuple) or len(v) != 2:
+        _fail(f"expected [lat, lon], got {v!r}", where)
+    lat, lon = _num(v[0], f"{where}[0]"), _num(v[1], f"{where}[1]")
+    if not -90 <= lat <= 90 or not -180 <= lon <= 180:
+        _fail(f"latitude must be in [-90, 90] and longitude in [-180, 180], got {v!r}", where)
+    return lat, lon
+
+
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def _clock(text: str, where: str) -> int:
+    m = _CLOCK.match(text.strip())
+    if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59 or (int(m.group(1)) == 24 and int(m.group(2))):
+        _fail(f"cannot parse time {text!r}: use HH:MM", where)
+    return int(m.group(1)) * 60 + int(m.group(2))
+
+
+def parse_shift(text: Any, where: str) -> Shift:
+    """Parse a shift: ``"24/7"``, ``"08:00-18:00"``, ``"18:00-08:00"`` (crosses midnight),
+    ``"mon-fri 08:00-18:00"``, or several joined by ``,``."""
+    s = _str(text, where).lower()
+    if s in ("24/7", "always"):
+        return Shift(text=str(text), always=True)
+    windows = []
+    for part in s.split(","):
+        tokens = part.split()
+        days = frozenset(range(7))
+        if len(tokens) == 2:
+            days = _days(tokens[0], where)
+            tokens = tokens[1:]
+        if len(tokens) != 1 or "-" not in tokens[0]:
+            _fail(f"cannot parse shift {text!r}: use '24/7', 'HH:MM-HH:MM' or 'mon-fri HH:MM-HH:MM'", where)
+        a, b = tokens[0].split("-", 1)
+        start, end = _clock(a, where), _clock(b, where)
+        if start == end:
+            _fail(f"shift {text!r} has zero length (use '24/7' for round the clock)", where)
+        windows.append((days, start, end))
+    return Shift(text=str(text), always=False, windows=tuple(windows))
+
+
+def _days(token: str, where: str) -> frozenset[int]:
+    out: set[int] = set()
+    for piece in token.split("+"):
+        if "-" in piece:
+            a, b = piece.split("-", 1)
+            if a[:3] not in DAYS or b[:3] not in DAYS:
+                _fail(f"unknown day range {piece!r}: use mon..sun", where)
+            i, j = DAYS.index(a[:3]), DAYS.index(b[:3])
+            out.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
+        else:
+            if piece[:3] not in DAYS:
+                _fail(f"unknown day {piece!r}: use mon..sun", where)
+            out.add(DAYS.index(piece[:3]))
+    return frozenset(out)
+
+
+def _profile(v: Any, where: str, presets: dict[str, list[float]], n: int) -> tuple[float, ...]:
+    if isinstance(v, str):
+        if v not in presets:
+            _fail(f"unknown profile {v!r}; presets: {', '.join(presets)}, or a list of {n} numbers", where)
+        return tuple(presets[v])
+    if not isinstance(v, list) or len(v) != n:
+        _fail(f"expected a preset name or a list of {n} numbers", where)
+    vals = tuple(_num(x, f"{where}[{i}]", nonneg=True) for i, x in enumerate(v))
+    if sum(vals) <= 0:
+        _fail("the profile is all zeros", where)
+    return vals
+
+
+def _reading(v: Any, where: str) -> ReadingTime:
+    _keys(v, {"dist", "mean", "sd", "samples"}, where, ("dist",))
+    dist = v["dist"]
+    if dist not in DISTS:
+        _fail(f"unknown distribution {dist!r}; use one of {', '.join(DISTS)}", f"{where}.dist")
+    if dist == "empirical":
+        samples = v.get("samples")
+        if not isinstance(samples, list) or not samples:
+            _fail("an empirical distribution needs a non-empty list 'samples'", f"{where}.samples")
+        vals = tuple(_num(x, f"{where}.samples[{i}]", positive=True) for i, x in enumerate(samples))
+        return ReadingTime("empirical", sum(vals) / len(vals), samples=vals)
+    if "mean" not in v:
+        _fail("missing required key 'mean'", where)
+    mean = _num(v["mean"], f"{where}.mean", positive=True)
+    if dist in ("lognormal", "gamma"):
+        if "sd" not in v:
+            _fail(f"a {dist} distribution needs 'sd'", where)
+        return ReadingTime(dist, mean, _num(v["sd"], f"{where}.sd", positive=True))
+    return ReadingTime(dist, mean, mean if dist == "exponential" else 0.0)
+
+
+def _priority_mix(v: Any, where: str) -> dict[str, float]:
+    if v is None:
+        return {"stat": 0.0, "urgent": 0.0, "routine": 1.0}
+    _keys(v, set(D.PRIORITIES), where)
+    mix = {p: _num(v.get(p, 0.0), f"{where}.{p}", nonneg=True) for p in D.PRIORITIES}
+    total = sum(mix.values())
+    if abs(total - 1) > 1e-6:
+        _fail(f"priority shares must add up to 1, they add up to {total:g}", where)
+    return mix
+
+
+def _modality(mod: str, v: Any, where: str) -> ModalityLoad:
+    _keys(v, {"studies_per_day", "profile", "weekday_profile", "priority_mix", "images_per_study",
+              "bytes_per_image", "size_sd_fraction", "subspecialty"}, where, ("studies_per_day",))
+    rate = _num(v["studies_per_day"], f"{where}.studies_per_day", positive=True)
+    prof_name = v.get("profile", "flat")
+    profile = _profile(prof_name, f"{where}.profile", D.PROFILES, 24)
+    wd = v.get("weekday_profile", prof_name if isinstance(prof_name, str) else "flat")
+    weekday = _profile(wd, f"{where}.weekday_profile", D.WEEKDAY_PROFILES, 7)
+    size = D.STUDY_SIZES.get(mod)
+    if size is None and ("images_per_study" not in v or "bytes_per_image" not in v):
+        _fail(f"no default study size for modality {mod!r}: give images_per_study and bytes_per_image", where)
+    images = int(_num(v.get("images_per_study", size[0] if size else 1), f"{where}.images_per_study", positive=True))
+    nbytes = int(_num(v.get("bytes_per_image", size[1] if size else 1), f"{where}.bytes_per_image", positive=True))
+    sub = v.get("subspecialty")
+    return ModalityLoad(
+        modality=mod, studies_per_day=rate, profile=profile, weekday=weekday,
+        priority_mix=_priority_mix(v.get("priority_mix"), f"{where}.priority_mix"),
+        images_per_study=images, bytes_per_image=nbytes,
+        size_sd_fraction=_num(v.get("size_sd_fraction", 0.0), f"{where}.size_sd_fraction", nonneg=True, upto=3),
+        subspecialty=_str(sub, f"{where}.subspecialty") if sub is not None else None,
+    )
+
+
+def _names(items: list, key: str, where: str) -> None:
+    seen = set()
+    for i, item in enumerate(items):
+        name = item.get(key) if isinstance(item, dict) else None
+        if name in seen:
+            _fail(f"duplicate {key} {name!r}", f"{where}[{i}].{key}")
+        seen.add(name)
+
+
+def _datetime(v: Any, where: str, tz: str) -> dt.datetime:
+    if isinstance(v, dt.datetime):
+        value = v
+    elif isinstance(v, dt.date):
+        value = dt.datetime(v.year, v.month, v.day)
+    else:
+        try:
+            value = dt.datetime.fromisoformat(str(v))
+        except ValueError:
+            _fail(f"cannot parse date-time {v!r}: use ISO 8601, e.g. 2026-03-03T14:00", where)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz))
+    return value.astimezone(dt.UTC)
+
+
+def validate(raw: dict) -> Scenario:
+    """Validate a scenario mapping and return a :class:`Scenario`.
+
+    Raises
+    ------
+    ScenarioError
+        The first problem found, with its key path in ``where``.
+    """
+    top = {"name", "description", "start", "sites", "centres", "links", "reading_time_minutes", "compression",
+           "routing", "worklist", "sla_minutes", "ai_triage", "allow_unread"}
+    _keys(raw, top, "", ("name", "sites", "centres", "links"))
+    name = _str(raw["name"], "name")
+    start = raw.get("start", dt.date(2026, 3, 2))
+    if isinstance(start, str):
+        try:
+            start = dt.date.fromisoformat(start)
+        except ValueError:
+            _fail(f"cannot parse date {start!r}: use YYYY-MM-DD", "start")
+    if isinstance(start, dt.datetime):
+        start = start.date()
+    if not isinstance(start, dt.date):
+        _fail(f"expected a date, got {start!r}", "start")
+
+    for key in ("sites", "centres", "links"):
+        if not isinstance(raw[key], list) or not raw[key]:
+            _fail("expected a non-empty list", key)
+    _names(raw["sites"], "name", "sites")
+    _names(raw["centres"], "name", "centres")
+
+    sites = []
+    for i, s in enumerate(raw["sites"]):
+        w = f"sites[{i}]"
+        _keys(s, {"name", "country", "timezone", "location", "modalities"}, w,
+              ("name", "country", "timezone", "location", "modalities"))
+        mods = s["modalities"]
+        if not isinstance(mods, dict) or not mods:
+            _fail("expected a non-empty mapping of modality to workload", f"{w}.modalities")
+        sites.append(Site(
+            name=_str(s["name"], f"{w}.name"), country=_str(s["country"], f"{w}.country").upper(),
+            timezone=_tz(s["timezone"], f"{w}.timezone"), location=_loc(s["location"], f"{w}.location"),
+            modalities={str(m).upper(): _modality(str(m).upper(), v, f"{w}.modalities.{m}") for m, v in mods.items()},
+        ))
+    centres = []
+    for i, c in enumerate(raw["centres"]):
+        w = f"centres[{i}]"
+        _keys(c, {"name", "country", "timezone", "location", "radiologists"}, w,
+              ("name", "country", "timezone", "location", "radiologists"))
+        if not isinstance(c["radiologists"], list) or not c["radiologists"]:
+            _fail("expected a non-empty list of radiologist groups", f"{w}.radiologists")
+        _names(c["radiologists"], "group", f"{w}.radiologists")
+        groups = []
+        for j, g in enumerate(c["radiologists"]):
+            gw = f"{w}.radiologists[{j}]"
+            _keys(g, {"group", "count", "shift", "subspecialties", "licensed", "speed"}, gw, ("group", "count", "shift"))
+            count = _num(g["count"], f"{gw}.count", nonneg=True)
+            if count != int(count):
+                _fail(f"expected a whole number, got {g['count']!r}", f"{gw}.count")
+            lic = g.get("licensed", [c.get("country", "")])
+            if not isinstance(lic, list) or not lic:
+                _fail("expected a non-empty list of countries or site names", f"{gw}.licensed")
+            subs = g.get("subspecialties", [])
+            if not isinstance(subs, list):
+                _fail("expected a list", f"{gw}.subspecialties")
+            groups.append(Group(
+                name=_str(g["group"], f"{gw}.group"), count=int(count), shift=parse_shift(g["shift"], f"{gw}.shift"),
+                subspecialties=frozenset(_str(x, f"{gw}.subspecialties[{k}]") for k, x in enumerate(subs)),
+                licensed=frozenset(_str(x, f"{gw}.licensed[{k}]") for k, x in enumerate(lic)),
+                speed=_num(g.get("speed", 1.0), f"{gw}.speed", positive=True),
+            ))
+        centres.append(Centre(
+            name=_str(c["name"], f"{w}.name"), country=_str(c["country"], f"{w}.country").upper(),
+            timezone=_tz(c["timezone"], f"{w}.timezone"), location=_loc(c["location"], f"{w}.location"),
+            groups=tuple(groups),
+        ))
+    site_names = {s.name for s in sites}
+    centre_names = {c.name for c in centres}
+    links = []
+    seen_links = set()
+    for i, lk in enumerate(raw["links"]):
+        w = f"links[{i}]"
+        _keys(lk, {"site", "centre", "bandwidth_mbps", "rtt_ms", "efficiency", "setup_rtts", "tcp_window_kb",
+                   "availability", "outages"}, w, ("site", "centre", "bandwidth_mbps", "rtt_ms"))
+        if lk["site"] not in site_names:
+            _fail(f"no site named {lk['site']!r}", f"{w}.site")
+        if lk["centre"] not in centre_names:
+            _fail(f"no centre named {lk['centre']!r}", f"{w}.centre")
+        if (lk["site"], lk["centre"]) in seen_links:
+            _fail(f"a second link from {lk['site']!r} to {lk['centre']!r}", w)
+        seen_links.add((lk["site"], lk["centre"]))
+        site_tz = next(s.timezone for s in sites if s.name == lk["site"])
+        outages = []
+        for k, o in enumerate(lk.get("outages", []) or []):
+            ow = f"{w}.outages[{k}]"
+            _keys(o, {"start", "end"}, ow, ("start", "end"))
+            a, b = _datetime(o["start"], f"{ow}.start", site_tz), _datetime(o["end"], f"{ow}.end", site_tz)
+            if b <= a:
+                _fail("an outage must end after it starts", ow)
+            outages.append((a, b))
+        window = lk.get("tcp_window_kb")
+        links.append(Link(
+            site=lk["site"], centre=lk["centre"],
+            bandwidth_mbps=_num(lk["bandwidth_mbps"], f"{w}.bandwidth_mbps", positive=True, allow_inf=True),
+            rtt_ms=_num(lk["rtt_ms"], f"{w}.rtt_ms", nonneg=True),
+            efficiency=_num(lk.get("efficiency", D.LINK_EFFICIENCY if not math.isinf(float(lk["bandwidth_mbps"]))
+                                   else 1.0), f"{w}.efficiency", positive=True, upto=1.0),
+            setup_rtts=int(_num(lk.get("setup_rtts", D.SETUP_RTTS), f"{w}.setup_rtts", nonneg=True)),
+            tcp_window_kb=_num(window, f"{w}.tcp_window_kb", positive=True) if window is not None else None,
+            availability=parse_shift(lk["availability"], f"{w}.availability") if lk.get("availability") else None,
+            outages=tuple(outages),
+        ))
+    modalities = {m for s in sites for m in s.modalities}
+    reading: dict[str, ReadingTime] = {}
+    rt_raw = raw.get("reading_time_minutes", {}) or {}
+    _keys(rt_raw, {m for m in modalities} | set(D.READING_MINUTES), "reading_time_minutes")
+    for m in sorted(modalities):
+        if m in rt_raw:
+            reading[m] = _reading(rt_raw[m], f"reading_time_minutes.{m}")
+        elif m in D.READING_MINUTES:
+            mean, sd = D.READING_MINUTES[m]
+            reading[m] = ReadingTime("lognormal", mean, sd)
+        else:
+            _fail(f"modality {m} has no reading-time distribution and no default", f"reading_time_minutes.{m}")
+    comp_raw = raw.get("compression", {}) or {}
+    _keys(comp_raw, modalities, "compression")
+    compression = {}
+    for m, v in comp_raw.items():
+        w = f"compression.{m}"
+        _keys(v, {"syntax", "ratio"}, w, ("syntax",))
+        syntax = _str(v["syntax"], f"{w}.syntax")
+        if "ratio" in v:
+            ratio = _num(v["ratio"], f"{w}.ratio", positive=True)
+            if ratio < 1:
+                _fail(f"a compression ratio must be at least 1, got {ratio}", f"{w}.ratio")
+        elif syntax in LOSSLESS_SYNTAXES:
+            ratio = 1.0 if syntax == "none" else D.LOSSLESS_RATIO
+        else:
+            _fail(f"lossy syntax {syntax!r} needs a 'ratio'", w)
+        compression[m] = (syntax, ratio)
+    routing = raw.get("routing", "least_loaded")
+    if routing not in ROUTING:
+        _fail(f"unknown routing {routing!r}; use one of {', '.join(ROUTING)}", "routing")
+    worklist = raw.get("worklist", "fifo")
+    if worklist not in WORKLISTS:
+        _fail(f"unknown worklist {worklist!r}; use one of {', '.join(WORKLISTS)}", "worklist")
+    sla_raw = raw.get("sla_minutes", {}) or {}
+    _keys(sla_raw, set(D.PRIORITIES), "sla_minutes")
+    sla = {p: _num(sla_raw.get(p, D.SLA_MINUTES[p]), f"sla_minutes.{p}", positive=True) for p in D.PRIORITIES}
+    ai = None
+    if raw.get("ai_triage"):
+        a = _keys(raw["ai_triage"], {"prevalence", "sensitivity", "specificity", "modalities"}, "ai_triage",
+                  ("prevalence", "sensitivity", "specificity"))
+        mods = a.get("modalities")
+        ai = AITriage(*(_num(a[k], f"ai_triage.{k}", nonneg=True, upto=1.0)
+                        for k in ("prevalence", "sensitivity", "specificity")),
+                      modalities=frozenset(str(m).upper() for m in mods) if mods else None)
+    allow_unread = raw.get("allow_unread", False)
+    if not isinstance(allow_unread, bool):
+        _fail("expected true or false", "allow_unread")
+    scenario = Scenario(
+        name=name, start=start, sites=tuple(sites), centres=tuple(centres), links=tuple(links), reading=reading,
+        compression=compression, routing=routing, worklist=worklist, sla_minutes=sla, ai_triage=ai,
+        allow_unread=allow_unread, description=str(raw.get("description", "")), raw=raw,
+    )
+    _check_readable(scenario)
+    return scenario
+
+
+def eligible(group: Group, site: Site) -> bool:
+    """Whether radiologists of ``group`` may read studies from ``site`` (licence by country or site name)."""
+    return bool(group.count) and (site.country in {x.upper() for x in group.licensed} or site.name in group.licensed)
+
+
+def _check_readable(sc: Scenario) -> None:
+    if sc.allow_unread:
+        return
+    for i, site in enumerate(sc.sites):
+        ok = any(eligible(g, site) for lk in sc.links if lk.site == site.name for g in sc.centre(lk.centre).groups)
+        if not ok:
+            linked = [lk.centre for lk in sc.links if lk.site == site.name]
+            _fail(f"no radiologist may read studies from {site.name!r} (country {site.country}): "
+                  + (f"no group at {', '.join(linked)} is licensed for it" if linked else "it has no link to a centre")
+                  + "; set allow_unread: true to count such studies as unread", f"sites[{i}]")
+
+
+# ------------------------------------------------------------------------ overrides
+def apply_overrides(raw: dict, overrides: dict[str, Any]) -> dict:
+    """Return a copy of ``raw`` with dotted-key ``overrides`` applied.
+
+    A path walks mappings by key and lists by item name: ``sites.<name>``,
+    ``centres.<name>.radiologists.<group>``, ``links.<site>`` (or
+    ``links.<site>><centre>`` when a site has several links), or by index
+    (``sites.0``). Examples: ``{"centres.hub.radiologists.day-team.count": 6,
+    "links.rural-clinic.bandwidth_mbps": 2, "compression.CT.ratio": 15,
+    "routing": "nearest"}``.
+    """
+    out = copy.deepcopy(raw)
+    for path, value in (overrides or {}).items():
+        parts = str(path).split(".")
+        node: Any = out
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            here = ".".join(parts[: depth + 1])
+            if isinstance(node, list):
+                idx = _find_item(node, part)
+                if idx is None:
+                    _fail(f"no item {part!r} in this list", f"overrides[{path}] at {here}")
+                if last:
+                    node[idx] = value
+                else:
+                    node = node[idx]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                else:
+                    if part not in node:
+                        node[part] = {}
+                    node = node[part]
+            else:
+                _fail(f"cannot descend into {type(node).__name__}", f"overrides[{path}] at {here}")
+    return out
+
+
+def _find_item(items: list, key: str) -> int | None:
+    if key.isdigit() and int(key) < len(items):
+        return int(key)
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        if key in (item.get("name"), item.get("group"), item.get("site")):
+            return i
+        if ">" in key and f"{item.get('site')}>{item.get('centre')}" == key:
+            return i
+    return None
+
+
+def load_scenario(path_or_dict: str | os.PathLike[str] | dict, *, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario from a YAML file or a mapping.
+
+    Parameters
+    ----------
+    path_or_dict : path-like or dict
+        A YAML file (see ``datasets/scenarios/``) or the same structure as a dict.
+    overrides : dict, optional
+        Dotted-key overrides applied before validation (see :func:`apply_overrides`).
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        Malformed YAML, or the first validation problem with its key path.
+    """
+    import yaml
+
+    if isinstance(path_or_dict, dict):
+        raw, source = path_or_dict, "scenario"
+    else:
+        p = Path(path_or_dict)
+        if not p.is_file():
+            raise ScenarioError("no such scenario file", where=str(p))
+        try:
+            raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f"{p}:{mark.line + 1}" if mark else str(p)
+            raise ScenarioError(f"malformed YAML ({getattr(exc, 'problem', exc)})", where=at) from exc
+        source = str(p)
+    if overrides:
+        raw = apply_overrides(raw, overrides)
+    try:
+        return validate(raw)
+    except ScenarioError as exc:
+        if source != "scenario":
+            raise ScenarioError(exc.message, where=f"{source}: {exc.where}") from None
+        raise

@@ -1,0 +1,140 @@
+"""Workload: who acquires what, when, how big, and how long it takes to read.
+
+Arrivals are a non-homogeneous Poisson process with piecewise-constant hourly rates
+in each site's *local* time (so a Vladivostok night is a Vladivostok night, and
+daylight-saving days have 23 or 25 hours). Every draw comes from a stream seeded by
+(seed, replication, site, modality), so results never depend on generation order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from teleradlab.network.defaults import PRIORITIES
+from teleradlab.network.scenario import ReadingTime, Scenario
+
+
+@dataclass
+class Workload:
+    """Columnar study attributes (one entry per study, sorted by acquisition time)."""
+
+    t0: dt.datetime  # UTC instant that simulation minute 0 stands for
+    acquired: np.ndarray  # minutes since t0
+    site: np.ndarray  # index into scenario.sites
+    modality: np.ndarray  # index into modalities
+    modalities: tuple[str, ...]
+    priority: np.ndarray  # 0 stat, 1 urgent, 2 routine
+    bytes_raw: np.ndarray
+    bytes_sent: np.ndarray
+    reading_base: np.ndarray  # minutes at speed factor 1
+    diseased: np.ndarray
+    ai_flag: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.acquired.size)
+
+
+def start_instant(scenario: Scenario) -> dt.datetime:
+    """Simulation minute 0: the earliest local midnight of the start date among all places."""
+    zones = {s.timezone for s in scenario.sites} | {c.timezone for c in scenario.centres}
+    return min(dt.datetime.combine(scenario.start, dt.time(), ZoneInfo(z)).astimezone(dt.UTC) for z in zones)
+
+
+def minutes_since(t0: dt.datetime, when: dt.datetime) -> float:
+    """Minutes from ``t0`` to the aware datetime ``when``."""
+    return (when - t0).total_seconds() / 60.0
+
+
+def hour_starts(tz: str, start: dt.date, days: int, t0: dt.datetime) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start (minutes since t0), length (minutes), local hour and weekday of each local hour.
+
+    Returns
+    -------
+    starts, lengths, hour_weekday : ndarray
+        ``hour_weekday`` is ``hour + 24 * weekday`` (Monday 0).
+    """
+    zone = ZoneInfo(tz)
+    base = dt.datetime.combine(start, dt.time())
+    locals_ = [base + dt.timedelta(hours=h) for h in range(days * 24 + 1)]
+    utc = np.array([minutes_since(t0, t.replace(tzinfo=zone).astimezone(dt.UTC)) for t in locals_])
+    starts, lengths = utc[:-1], np.clip(np.diff(utc), 0, None)
+    hw = np.array([t.hour + 24 * t.weekday() for t in locals_[:-1]])
+    return starts, lengths, hw
+
+
+def draw_reading(rt: ReadingTime, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw ``n`` reading times (minutes) from a distribution."""
+    if rt.dist == "exponential":
+        return rng.exponential(rt.mean, n)
+    if rt.dist == "deterministic":
+        return np.full(n, rt.mean)
+    if rt.dist == "lognormal":
+        s2 = np.log1p((rt.sd / rt.mean) ** 2)
+        return rng.lognormal(np.log(rt.mean) - s2 / 2, np.sqrt(s2), n)
+    if rt.dist == "gamma":
+        k = (rt.mean / rt.sd) ** 2
+        return rng.gamma(k, rt.mean / k, n)
+    return rng.choice(np.asarray(rt.samples), n)
+
+
+def generate(scenario: Scenario, *, days: float, seed: int, replication: int = 0) -> Workload:
+    """Generate every study of ``days`` days for one replication.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    days : float
+        Length of the arrival period in each site's local days (whole days).
+    seed, replication : int
+        Together they seed every stream.
+
+    Returns
+    -------
+    Workload
+    """
+    t0 = start_instant(scenario)
+    n_days = int(np.ceil(days))
+    modalities = tuple(sorted({m for s in scenario.sites for m in s.modalities}))
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("acq", "site", "mod", "prio", "raw", "sent", "read", "dis", "ai")}
+    ai = scenario.ai_triage
+    for si, site in enumerate(scenario.sites):
+        starts, lengths, hw = hour_starts(site.timezone, scenario.start, n_days, t0)
+        for mod, load in site.modalities.items():
+            mi = modalities.index(mod)
+            rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(replication), si, mi]))
+            prof = np.asarray(load.profile) / np.mean(load.profile)
+            week = np.asarray(load.weekday) / np.mean(load.weekday)
+            rate = load.studies_per_day / 24.0 * prof[hw % 24] * week[hw // 24] * (lengths / 60.0)
+            counts = rng.poisson(rate)
+            n = int(counts.sum())
+            acq = np.repeat(starts, counts) + rng.uniform(0, 1, n) * np.repeat(lengths, counts)
+            prio = rng.choice(3, size=n, p=[load.priority_mix[p] for p in PRIORITIES])
+            size = np.full(n, float(load.images_per_study * load.bytes_per_image))
+            if load.size_sd_fraction > 0:
+                s2 = np.log1p(load.size_sd_fraction ** 2)
+                size *= rng.lognormal(-s2 / 2, np.sqrt(s2), n)
+            ratio = scenario.compression.get(mod, ("none", 1.0))[1]
+            reading = draw_reading(scenario.reading[mod], n, rng)
+            if ai is not None and (ai.modalities is None or mod in ai.modalities):
+                dis = rng.uniform(size=n) < ai.prevalence
+                u = rng.uniform(size=n)
+                flag = np.where(dis, u < ai.sensitivity, u >= ai.specificity)
+            else:
+                dis = np.zeros(n, bool)
+                flag = np.zeros(n, bool)
+            for key, val in (("acq", acq), ("site", np.full(n, si)), ("mod", np.full(n, mi)), ("prio", prio),
+                             ("raw", size), ("sent", size / ratio), ("read", reading), ("dis", dis), ("ai", flag)):
+                cols[key].append(val)
+    cat = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in cols.items()}
+    order = np.argsort(cat["acq"], kind="stable")
+    return Workload(
+        t0=t0, acquired=cat["acq"][order], site=cat["site"][order].astype(np.int16),
+        modality=cat["mod"][order].astype(np.int16), modalities=modalities,
+        priority=cat["prio"][order].astype(np.int8), bytes_raw=np.round(cat["raw"][order]).astype(np.int64),
+        bytes_sent=np.round(cat["sent"][order]).astype(np.int64), reading_base=cat["read"][order],
+        diseased=cat["dis"][order].astype(bool), ai_flag=cat["ai"][order].astype(bool),
+    )
