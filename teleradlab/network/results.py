@@ -99,6 +99,8 @@ class SimulationResult:
     def link_utilisation(self) -> pd.DataFrame:
         """Share of the period each link carried data."""
         period = self.meta["period_minutes"]
+        if self.links.empty:
+            return pd.DataFrame(columns=["busy_minutes", "utilisation"])
         out = self.links.groupby(["site", "centre"])["busy_minutes"].mean().to_frame()
         out["utilisation"] = out["busy_minutes"] / period
         return out
