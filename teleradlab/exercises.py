@@ -235,3 +235,30 @@ register(Exercise(
     "dicom.lung_window_lowest_hu", _lung_window_lowest_hu,
     "A window spans width/2 on either side of its centre; look the lung preset up in WINDOW_PRESETS.", abs_tol=1,
 ))
+
+
+def _rural_transfer_minutes() -> float:
+    from pathlib import Path
+
+    from teleradlab.network import load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    sc = load_scenario(root / "datasets" / "scenarios" / "two_hospitals_one_hub.yaml")
+    return sc.link("rural-clinic", "hub").transfer_minutes(2 * 10_485_760 / 20)
+
+
+def _mmc_wait_three() -> float:
+    from teleradlab.network import theory
+
+    return theory.mmc_wait(3, 0.25, 0.1)
+
+
+register(Exercise(
+    "network.rural_transfer_minutes", _rural_transfer_minutes,
+    "Bytes sent are the raw bytes divided by the compression ratio; Link.transfer_minutes adds the set-up round trips.",
+    rel_tol=0.001,
+))
+register(Exercise(
+    "latency.mmc_wait", _mmc_wait_three,
+    "teleradlab.network.theory has the Erlang C formulas; rates are per minute (mean reading 10 min means mu = 0.1).",
+))
