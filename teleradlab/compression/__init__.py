@@ -1,0 +1,11 @@
+"""Every DICOM compression transfer syntax, with rate targeting and correct lossy attributes.
+
+    from teleradlab.compression import codecs, compress, decompress
+    result = compress(ds, "jpeg2000", ratio=10)
+"""
+
+from teleradlab.compression.compress import CompressionResult, compress, compress_array, decompress
+from teleradlab.compression.registry import Codec, FrameInfo, codecs, get_codec
+
+__all__ = ["Codec", "CompressionResult", "FrameInfo", "codecs", "compress", "compress_array", "decompress",
+           "get_codec"]
