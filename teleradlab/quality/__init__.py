@@ -1,0 +1,23 @@
+"""Diagnostic image quality: fidelity metrics, model observers, ROC, guideline ratios.
+
+    from teleradlab.quality import psnr, ssim, model_observer, acceptable_ratio, guidelines
+"""
+
+from teleradlab.quality import guidelines
+from teleradlab.quality.acceptable import AcceptableRatio, acceptable_ratio
+from teleradlab.quality.metrics import (
+    all_metrics,
+    data_range_for,
+    difference_map,
+    max_abs_error,
+    ms_ssim,
+    mse,
+    psnr,
+    ssim,
+)
+from teleradlab.quality.observers import ObserverResult, auc_from_dprime, model_observer
+
+__all__ = [
+    "AcceptableRatio", "ObserverResult", "acceptable_ratio", "all_metrics", "auc_from_dprime", "data_range_for",
+    "difference_map", "guidelines", "max_abs_error", "model_observer", "ms_ssim", "mse", "psnr", "ssim",
+]

@@ -1,0 +1,40 @@
+import subprocess
+import sys
+
+import pydicom
+
+from teleradlab.imaging import save_study, synthesize_study
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "teleradlab.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_compress_folder_and_quality(tmp_path) -> None:
+    src = tmp_path / "src"
+    save_study(synthesize_study("CT", seed=2, shape=(128, 128), n_images=3), src)
+    out = tmp_path / "out"
+    r = cli("compress", str(src), str(out), "--syntax", "jpeg2000", "--ratio", "10")
+    assert r.returncode == 0, r.stderr
+    files = sorted(out.rglob("I*"))
+    assert len(files) == 3
+    ds = pydicom.dcmread(files[0])
+    assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.91" and ds.LossyImageCompression == "01"
+    q = cli("quality", str(src), str(out), "--window", "lung")
+    assert q.returncode == 0, q.stderr
+    assert "psnr_db" in q.stdout and "mean" in q.stdout
+
+
+def test_bad_input_writes_nothing(tmp_path) -> None:
+    src = tmp_path / "src"
+    save_study(synthesize_study("CT", seed=2, shape=(64, 64), n_images=2), src)
+    for args, needle in [(["--syntax", "jpeg-baseline", "--ratio", "10"], "jpeg-extended"),
+                         (["--syntax", "jpeg3000", "--ratio", "10"], "unknown transfer syntax"),
+                         (["--syntax", "jpeg2000", "--ratio", "0.5"], "ratio")]:
+        out = tmp_path / "out"
+        r = cli("compress", str(src), str(out), *args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and needle in r.stderr
+        assert not out.exists()
+    r = cli("codecs")
+    assert r.returncode == 0 and "htj2k" in r.stdout
