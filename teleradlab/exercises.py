@@ -262,3 +262,35 @@ register(Exercise(
     "latency.mmc_wait", _mmc_wait_three,
     "teleradlab.network.theory has the Erlang C formulas; rates are per minute (mean reading 10 min means mu = 0.1).",
 ))
+
+
+def _psnr_trap_db() -> float:
+    return float(20 * np.log10(65535 / 4095))
+
+
+def _car_ct_chest_ratio() -> float:
+    from teleradlab.quality import guidelines
+
+    t = guidelines.check("CT", "chest", 2)
+    return float(t.set_index("guideline").loc["CAR", "max_ratio"])
+
+
+def _auc_of_dprime() -> float:
+    from teleradlab.quality import auc_from_dprime
+
+    return auc_from_dprime(1.5)
+
+
+register(Exercise(
+    "compression.psnr_trap_db", _psnr_trap_db,
+    "PSNR = 10 log10(range^2 / MSE): with the same MSE, how much does changing the range from 2^12-1 to 2^16-1 add?",
+    rel_tol=0.01,
+))
+register(Exercise(
+    "compression.car_ct_chest", _car_ct_chest_ratio,
+    "Look the CAR 2008 row for CT chest up with teleradlab.quality.guidelines.check.", abs_tol=0.01,
+))
+register(Exercise(
+    "quality.auc_of_dprime", _auc_of_dprime,
+    "For equal-variance Gaussian scores AUC = Phi(d'/sqrt(2)); scipy.stats.norm.cdf is Phi.", abs_tol=0.002,
+))
