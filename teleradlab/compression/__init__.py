@@ -4,8 +4,14 @@
     result = compress(ds, "jpeg2000", ratio=10)
 """
 
-from teleradlab.compression.compress import CompressionResult, compress, compress_array, decompress
+from teleradlab.compression.compress import (
+    CompressionResult,
+    compress,
+    compress_array,
+    compress_study,
+    decompress,
+)
 from teleradlab.compression.registry import Codec, FrameInfo, codecs, get_codec
 
-__all__ = ["Codec", "CompressionResult", "FrameInfo", "codecs", "compress", "compress_array", "decompress",
+__all__ = ["Codec", "CompressionResult", "FrameInfo", "codecs", "compress", "compress_array", "compress_study", "decompress",
            "get_codec"]

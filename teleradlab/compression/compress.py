@@ -308,3 +308,42 @@ def compress_array(array: np.ndarray, syntax: str, *, bits_stored: int, signed: 
     from teleradlab.imaging.decode import decode_pixels
 
     return decode_pixels(res.dataset).reshape(data.shape), res.ratio
+
+
+def _compress_one(args: tuple) -> CompressionResult:
+    ds, syntax, kwargs = args
+    return compress(ds, syntax, **kwargs)
+
+
+def compress_study(study: Any, syntax: str, *, workers: int = 1, **kwargs: Any) -> list[CompressionResult]:
+    """Compress every instance of a study, in parallel across ``workers`` processes.
+
+    Parameters
+    ----------
+    study : Study or sequence of Dataset
+        What to compress.
+    syntax : str
+        The transfer syntax.
+    workers : int
+        Processes to use (1: in this process). Results come back in study order,
+        identical whatever the number of workers.
+    **kwargs
+        Passed to :func:`compress` (``ratio``, ``quality``, ``max_error``...).
+
+    Returns
+    -------
+    list of CompressionResult
+    """
+    from teleradlab.progress import progress
+
+    datasets = list(getattr(study, "datasets", study))
+    get_codec(syntax)
+    jobs = [(ds, syntax, kwargs) for ds in datasets]
+    if workers <= 1 or len(jobs) < 2:
+        return [_compress_one(j) for j in progress(jobs, desc=f"compress {syntax}", disable=len(jobs) < 20 or None)]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        chunk = max(1, len(jobs) // (workers * 8))
+        return list(progress(pool.map(_compress_one, jobs, chunksize=chunk), total=len(jobs),
+                             desc=f"compress {syntax} x{workers}", disable=len(jobs) < 20 or None))

@@ -50,7 +50,7 @@ def check(modality: str, region: str | None, ratio: float) -> pd.DataFrame:
     Examples
     --------
     >>> check("CT", "brain", 10)[["guideline", "max_ratio", "accepted"]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
-    [{'guideline': 'CAR', 'max_ratio': 15, 'accepted': True},
+    [{'guideline': 'CAR', 'max_ratio': 12, 'accepted': True},
      {'guideline': 'DRG/SSK', 'max_ratio': 5, 'accepted': False},
      {'guideline': 'RCR', 'max_ratio': 5, 'accepted': False}]
     """

@@ -182,3 +182,13 @@ def test_dcmtk_reads_what_we_write(name, tmp_path) -> None:
         # lossy JPEG decoders may differ by one grey level (IDCT rounding); lossless ones must agree exactly
         tol = 1 if codec.lossy and name.startswith("jpeg-") else 0
         assert np.abs(theirs - ours).max() <= tol, f"dcmtk's {tool} decodes {name} differently"
+
+
+def test_compress_study_same_result_in_parallel() -> None:
+    from teleradlab.compression import compress_study
+
+    study = synthesize_study("CT", seed=5, shape=(64, 64), n_images=4, lesions=0)
+    one = compress_study(study, "jpeg2000", ratio=8, workers=1)
+    two = compress_study(study, "jpeg2000", ratio=8, workers=2)
+    assert [r.dataset.PixelData for r in one] == [r.dataset.PixelData for r in two]
+    assert all(r.ratio == pytest.approx(8, rel=0.05) for r in two)
