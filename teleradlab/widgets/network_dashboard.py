@@ -53,6 +53,7 @@ class NetworkDashboard:
         style = {"description_width": "140px"}
         self.staff = w.IntSlider(value=g.count, min=1, max=max(3 * g.count, 6), description=f"{group_name} staff",
                                  style=style, continuous_update=False)
+        self.staff.add_class("teleradlab-staff")
         self.bandwidth = w.FloatLogSlider(value=lk.bandwidth_mbps, base=10, min=-1, max=3, step=0.1,
                                           description=f"{link} Mbit/s", style=style, continuous_update=False)
         self.ratio = w.FloatSlider(value=ratio0, min=1, max=40, step=1, description=f"{modality} ratio",

@@ -52,7 +52,9 @@ class Lab:
         self.root, self.port, self.token, self.proc = root, port, token, proc
 
     def url(self, notebook: str) -> str:
-        return f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?token={self.token}"
+        """A fresh workspace per notebook, so no earlier test's open tabs are restored."""
+        workspace = "ws-" + secrets.token_hex(4)
+        return f"http://127.0.0.1:{self.port}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={self.token}"
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +73,17 @@ def lab(tmp_path_factory, chromium) -> Iterator[Lab]:
     if (ROOT / "datasets").exists():
         os.symlink(ROOT / "datasets", root / "datasets")
     port, token = _free_port(), secrets.token_hex(16)
+    settings = root / ".jupyter" / "lab" / "user-settings"
+    # Render every cell (no virtual scrolling), so the tests can find widgets anywhere in a notebook.
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text('{"windowingMode": "none"}')
+    news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text('{"fetchNews": "false", "checkForUpdates": false}')
     env = dict(os.environ, JUPYTER_PATH=str(Path(sys.prefix) / "share" / "jupyter"),
-               JUPYTER_CONFIG_DIR=str(root / ".jupyter"), JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
+               JUPYTER_CONFIG_DIR=str(root / ".jupyter"), JUPYTER_RUNTIME_DIR=str(root / ".runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(settings))
     log = open(root / "lab.log", "w")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
@@ -137,7 +148,8 @@ def open_and_run_all(page, lab: Lab, notebook: str, *, timeout_ms: int = 240_000
         "() => { const nb = window.jupyterapp.shell.currentWidget;"
         " const busy = nb.content.widgets.some(c => c.model.type === 'code' && c.promptNode &&"
         " c.promptNode.textContent.includes('*'));"
-        " return !busy && nb.sessionContext.session.kernel.status === 'idle'; }",
+        " const s = nb.sessionContext.session;"
+        " return !busy && !!s && !!s.kernel && s.kernel.status === 'idle'; }",
         timeout=timeout_ms, polling=500)
 
 
