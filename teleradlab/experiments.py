@@ -1,0 +1,169 @@
+"""Registered experiments: plain parameters in, a flat dict of metrics out.
+
+Sweeps and notebooks call these. Each is deterministic given its ``seed``; each has
+a ``version`` that is part of the resume key, so changing an experiment's meaning
+(bump the version) reruns its points.
+
+    @experiment("my_experiment", version="1")
+    def my_experiment(*, x: float, seed: int = 0) -> dict[str, float]: ...
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from teleradlab.errors import ParameterError, SweepError
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered experiment function and its version."""
+
+    name: str
+    version: str
+    func: Callable[..., dict[str, Any]]
+
+    def parameters(self) -> dict[str, inspect.Parameter]:
+        """The function's parameters by name."""
+        return dict(inspect.signature(self.func).parameters)
+
+    def accepts_any(self) -> bool:
+        """Whether it takes arbitrary keyword parameters (``**overrides``)."""
+        return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in self.parameters().values())
+
+    def check(self, params: dict[str, Any]) -> None:
+        """Raise ParameterError for names the experiment does not accept or required names missing."""
+        sig = self.parameters()
+        if not self.accepts_any():
+            unknown = sorted(set(params) - set(sig))
+            if unknown:
+                raise ParameterError(f"{self.name} does not accept {unknown}; it takes {sorted(sig)}",
+                                     where=f"{self.name}({unknown[0]})")
+        missing = [n for n, p in sig.items() if p.default is inspect.Parameter.empty
+                   and p.kind is inspect.Parameter.KEYWORD_ONLY and n not in params]
+        if missing:
+            raise ParameterError(f"{self.name} needs {missing}", where=f"{self.name}({missing[0]})")
+
+    def __call__(self, **params: Any) -> dict[str, Any]:
+        out = self.func(**params)
+        if not isinstance(out, dict):
+            raise SweepError(f"experiment {self.name} returned {type(out).__name__}, not a dict", where=self.name)
+        return out
+
+
+_REGISTRY: dict[str, Experiment] = {}
+
+
+def experiment(name: str, *, version: str = "1") -> Callable:
+    """Register a function as an experiment (decorator)."""
+    def wrap(func: Callable) -> Callable:
+        _REGISTRY[name] = Experiment(name, version, func)
+        return func
+
+    return wrap
+
+
+def get_experiment(name: str) -> Experiment:
+    """Look an experiment up by name."""
+    if name not in _REGISTRY:
+        raise SweepError(f"unknown experiment {name!r}; registered: {', '.join(sorted(_REGISTRY))}", where="target")
+    return _REGISTRY[name]
+
+
+def list_experiments() -> list[str]:
+    """Names of the registered experiments."""
+    return sorted(_REGISTRY)
+
+
+# ------------------------------------------------------------------------- experiments
+@experiment("queue_check", version="1")
+def queue_check(*, c: int = 2, mean: float = 10.0, rho: float = 0.8, days: float = 30, seed: int = 0) -> dict:
+    """Simulate an M/M/c reading queue and compare with Erlang C (CPU-bound; for tests and scaling)."""
+    from teleradlab.network import simulate, theory
+
+    lam = rho * c / mean
+    sc = {"name": "queue-check",
+          "sites": [{"name": "s", "country": "DE", "timezone": "UTC", "location": [0, 0],
+                     "modalities": {"CT": {"studies_per_day": lam * 1440, "profile": "flat"}}}],
+          "centres": [{"name": "c", "country": "DE", "timezone": "UTC", "location": [0, 0],
+                       "radiologists": [{"group": "g", "count": int(c), "shift": "24/7"}]}],
+          "links": [{"site": "s", "centre": "c", "bandwidth_mbps": float("inf"), "rtt_ms": 0}],
+          "reading_time_minutes": {"CT": {"dist": "exponential", "mean": mean}}}
+    res = simulate(sc, days=days, seed=seed, show_progress=False)
+    w = res.studies["wait_minutes"]
+    theory_wq = theory.mmc_wait(int(c), lam, 1 / mean)
+    return {"studies": int(len(w)), "wait_mean": float(w.mean()), "wait_theory": theory_wq,
+            "p_wait": float((w > 0).mean()), "p_wait_theory": theory.erlang_c(int(c), lam, 1 / mean),
+            "rel_error": float(w.mean() / theory_wq - 1)}
+
+
+def _network_metrics(res: Any) -> dict[str, Any]:
+    s = res.summary()
+    out = {"studies": s["counts"]["acquired"], "reported": s["counts"]["reported"],
+           "turnaround_mean": s["turnaround"]["all"]["mean"], "turnaround_p50": s["turnaround"]["all"]["p50"],
+           "turnaround_p90": s["turnaround"]["all"]["p90"], "turnaround_p95": s["turnaround"]["all"]["p95"],
+           "transfer_mean": float(res.studies["transfer_minutes"].mean()),
+           "wait_mean": float(res.studies["wait_minutes"].mean())}
+    for p, v in s["sla"].items():
+        out[f"sla_{p}"] = v["compliance"]
+    for p, v in s["turnaround"]["by_priority"].items():
+        out[f"turnaround_mean_{p}"] = v["mean"]
+    return out
+
+
+@experiment("network_turnaround", version="1")
+def network_turnaround(*, scenario: str, days: float = 7, seed: int = 0, warmup_days: float = 0,
+                       **overrides: Any) -> dict:
+    """Simulate a scenario with dotted-key overrides; return turnaround and SLA metrics.
+
+    Any other keyword is an override (``{"links.rural-clinic.bandwidth_mbps": 2}``).
+    """
+    from teleradlab.network import load_scenario, simulate
+
+    sc = load_scenario(scenario, overrides=overrides)
+    return _network_metrics(simulate(sc, days=days, seed=seed, warmup_days=warmup_days, show_progress=False))
+
+
+@experiment("compression_quality", version="1")
+def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio: float = 10.0, n: int = 64,
+                        roi: int = 64, background: str = "lumpy", observer: str = "cho", seed: int = 0) -> dict:
+    """Compress a synthetic image and an observer task; return fidelity metrics and the observer's AUC."""
+    import numpy as np
+
+    from teleradlab.compression import compress
+    from teleradlab.imaging import lesion_ensemble, synthesize_study
+    from teleradlab.imaging.decode import decode_pixels
+    from teleradlab.quality import all_metrics, data_range_for, model_observer
+    from teleradlab.quality.acceptable import compress_stack
+
+    shape = {"CT": (256, 256), "MR": (256, 256), "CR": (500, 410), "DX": (500, 410), "MG": (459, 383),
+             "US": (240, 320)}.get(modality.upper(), (256, 256))
+    ds = synthesize_study(modality, seed=seed, shape=shape, n_images=1).datasets[0]
+    res = compress(ds, codec, ratio=ratio)
+    ref = ds.pixel_array.astype(float)
+    out = {"ratio_achieved": res.ratio, **all_metrics(ref, decode_pixels(res.dataset).astype(float),
+                                                      data_range=data_range_for(ds))}
+    ens = lesion_ensemble(n, roi=roi, background=background, seed=seed, signal={"amplitude": 8, "radius_px": roi / 16})
+    hi = 4095
+    p, a = np.clip(np.round(ens.present), 0, hi), np.clip(np.round(ens.absent), 0, hi)
+    cp, _ = compress_stack(p, codec, ratio)
+    ca, _ = compress_stack(a, codec, ratio)
+    kw = {"signal": ens.signal} if observer != "cho" else {}
+    ref_obs = model_observer(p, a, kind=observer, seed=seed, n_boot=200, **kw)
+    obs = model_observer(cp, ca, kind=observer, seed=seed, n_boot=200, **kw)
+    out.update({"auc": obs.auc, "auc_ci_low": obs.auc_ci[0], "auc_ci_high": obs.auc_ci[1], "dprime": obs.dprime,
+                "auc_uncompressed": ref_obs.auc, "delta_auc": obs.auc - ref_obs.auc})
+    return out
+
+
+@experiment("joint_tradeoff", version="1")
+def joint_tradeoff(*, scenario: str, codec: str = "jpeg2000", ratio: float = 10.0, modality: str = "CT",
+                   days: float = 7, n: int = 64, seed: int = 0, **overrides: Any) -> dict:
+    """Turnaround on the network with ``modality`` compressed at ``ratio``, and detectability at that ratio."""
+    net = network_turnaround(scenario=scenario, days=days, seed=seed, **overrides,
+                             **{f"compression.{modality}.syntax": codec, f"compression.{modality}.ratio": ratio})
+    qual = compression_quality(modality=modality, codec=codec, ratio=ratio, n=n, seed=seed)
+    return {**net, **{f"q_{k}": v for k, v in qual.items()}}

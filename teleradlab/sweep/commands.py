@@ -1,0 +1,32 @@
+"""CLI: ``teleradlab sweep SPEC --out DIR [--workers N] [--scheduler ADDR | --cluster local:N] [--resume]``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from teleradlab.sweep.run import run
+    from teleradlab.sweep.spec import load_spec
+
+    spec = load_spec(args.spec, out=args.out)  # every check before any work
+    df = run(spec, out=args.out, workers=args.workers, scheduler=args.scheduler, cluster=args.cluster,
+             resume=args.resume, show_progress=True)
+    failed = int((df["status"] != "ok").sum())
+    print(f"{len(df)} runs, {failed} failed; results in {args.out}/results.parquet and results.csv")
+    for _, row in df[df["status"] != "ok"].head(5).iterrows():
+        print(f"  failed point {row['point']} replication {row['replication']}: {row['error']}")
+    return 1 if failed else 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``sweep``."""
+    p = subparsers.add_parser("sweep", help="run a parameter sweep (locally or on a Dask cluster)")
+    p.add_argument("spec", help="sweep spec YAML")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://HOST:8786")
+    g.add_argument("--cluster", help="start a Dask LocalCluster: local:N")
+    p.add_argument("--resume", action="store_true", help="skip completed runs, rerun failed ones")
+    p.set_defaults(func=_sweep)
