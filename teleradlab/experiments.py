@@ -116,21 +116,29 @@ def _network_metrics(res: Any) -> dict[str, Any]:
 
 @experiment("network_turnaround", version="1")
 def network_turnaround(*, scenario: str, days: float = 7, seed: int = 0, warmup_days: float = 0,
-                       **overrides: Any) -> dict:
+                       common_seed: int | None = None, **overrides: Any) -> dict:
     """Simulate a scenario with dotted-key overrides; return turnaround and SLA metrics.
 
     Any other keyword is an override (``{"links.rural-clinic.bandwidth_mbps": 2}``).
+    ``common_seed``, when given, replaces the run's seed: every point then sees the same
+    studies (common random numbers), so differences between points are the settings'.
     """
     from teleradlab.network import load_scenario, simulate
 
     sc = load_scenario(scenario, overrides=overrides)
-    return _network_metrics(simulate(sc, days=days, seed=seed, warmup_days=warmup_days, show_progress=False))
+    used = seed if common_seed is None else int(common_seed)
+    return _network_metrics(simulate(sc, days=days, seed=used, warmup_days=warmup_days, show_progress=False))
 
 
 @experiment("compression_quality", version="1")
 def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio: float = 10.0, n: int = 64,
-                        roi: int = 64, background: str = "lumpy", observer: str = "cho", seed: int = 0) -> dict:
-    """Compress a synthetic image and an observer task; return fidelity metrics and the observer's AUC."""
+                        roi: int = 64, background: str = "lumpy", observer: str = "cho", seed: int = 0,
+                        common_seed: int | None = None) -> dict:
+    """Compress a synthetic image and an observer task; return fidelity metrics and the observer's AUC.
+
+    ``common_seed``, when given, replaces the run's seed (the same images at every point).
+    """
+    seed = seed if common_seed is None else int(common_seed)
     import numpy as np
 
     from teleradlab.compression import compress
@@ -161,9 +169,13 @@ def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio:
 
 @experiment("joint_tradeoff", version="1")
 def joint_tradeoff(*, scenario: str, codec: str = "jpeg2000", ratio: float = 10.0, modality: str = "CT",
-                   days: float = 7, n: int = 64, seed: int = 0, **overrides: Any) -> dict:
-    """Turnaround on the network with ``modality`` compressed at ``ratio``, and detectability at that ratio."""
-    net = network_turnaround(scenario=scenario, days=days, seed=seed, **overrides,
+                   days: float = 7, n: int = 64, seed: int = 0, common_seed: int | None = None,
+                   **overrides: Any) -> dict:
+    """Turnaround on the network with ``modality`` compressed at ``ratio``, and detectability at that ratio.
+
+    ``common_seed`` gives every point the same studies and images (common random numbers).
+    """
+    net = network_turnaround(scenario=scenario, days=days, seed=seed, common_seed=common_seed, **overrides,
                              **{f"compression.{modality}.syntax": codec, f"compression.{modality}.ratio": ratio})
-    qual = compression_quality(modality=modality, codec=codec, ratio=ratio, n=n, seed=seed)
+    qual = compression_quality(modality=modality, codec=codec, ratio=ratio, n=n, seed=seed, common_seed=common_seed)
     return {**net, **{f"q_{k}": v for k, v in qual.items()}}
