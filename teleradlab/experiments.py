@@ -82,16 +82,10 @@ def list_experiments() -> list[str]:
 @experiment("queue_check", version="1")
 def queue_check(*, c: int = 2, mean: float = 10.0, rho: float = 0.8, days: float = 30, seed: int = 0) -> dict:
     """Simulate an M/M/c reading queue and compare with Erlang C (CPU-bound; for tests and scaling)."""
-    from teleradlab.network import simulate, theory
+    from teleradlab.network import queue_scenario, simulate, theory
 
     lam = rho * c / mean
-    sc = {"name": "queue-check",
-          "sites": [{"name": "s", "country": "DE", "timezone": "UTC", "location": [0, 0],
-                     "modalities": {"CT": {"studies_per_day": lam * 1440, "profile": "flat"}}}],
-          "centres": [{"name": "c", "country": "DE", "timezone": "UTC", "location": [0, 0],
-                       "radiologists": [{"group": "g", "count": int(c), "shift": "24/7"}]}],
-          "links": [{"site": "s", "centre": "c", "bandwidth_mbps": float("inf"), "rtt_ms": 0}],
-          "reading_time_minutes": {"CT": {"dist": "exponential", "mean": mean}}}
+    sc = queue_scenario(c=int(c), mean=mean, rho=rho)
     res = simulate(sc, days=days, seed=seed, show_progress=False)
     w = res.studies["wait_minutes"]
     theory_wq = theory.mmc_wait(int(c), lam, 1 / mean)

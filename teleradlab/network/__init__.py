@@ -7,7 +7,9 @@
 
 from teleradlab.network import theory
 from teleradlab.network.results import SimulationResult
-from teleradlab.network.scenario import Scenario, apply_overrides, load_scenario
+from teleradlab.network.scenario import Scenario, apply_overrides, load_scenario, queue_scenario
 from teleradlab.network.simulation import simulate
 
-__all__ = ["Scenario", "SimulationResult", "apply_overrides", "load_scenario", "simulate", "theory"]
+__all__ = [
+    "Scenario", "SimulationResult", "apply_overrides", "load_scenario", "queue_scenario", "simulate", "theory",
+]

@@ -131,7 +131,7 @@ def test_licensure_is_respected_in_simulation(repo_root) -> None:
 
 
 def test_ai_triage_shortens_flagged_waits() -> None:
-    from .conftest import queue_scenario
+    from teleradlab.network import queue_scenario
 
     raw = queue_scenario(c=1, mean=10, rho=0.85, worklist="priority")
     raw["ai_triage"] = {"prevalence": 0.1, "sensitivity": 0.9, "specificity": 0.9}

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from teleradlab.network import simulate, theory
-
-from .conftest import queue_scenario
+from teleradlab.network import queue_scenario, simulate, theory
 
 
 @pytest.mark.timeout(300)

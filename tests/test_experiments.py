@@ -1,0 +1,40 @@
+import pytest
+
+from teleradlab.errors import ParameterError, SweepError
+from teleradlab.experiments import get_experiment, list_experiments
+
+
+def test_registry() -> None:
+    assert {"queue_check", "network_turnaround", "compression_quality", "joint_tradeoff"} <= set(list_experiments())
+    with pytest.raises(SweepError, match="unknown experiment"):
+        get_experiment("nope")
+
+
+def test_check_parameters() -> None:
+    q = get_experiment("queue_check")
+    with pytest.raises(ParameterError, match="does not accept"):
+        q.check({"colour": 1})
+    with pytest.raises(ParameterError, match="needs"):
+        get_experiment("network_turnaround").check({})
+    get_experiment("network_turnaround").check({"scenario": "x", "links.a.bandwidth_mbps": 2})  # overrides allowed
+
+
+def test_queue_check_agrees_with_erlang_c_and_is_deterministic() -> None:
+    q = get_experiment("queue_check")
+    a, b = q(c=2, rho=0.6, days=60, seed=4), q(c=2, rho=0.6, days=60, seed=4)
+    assert a == b
+    assert abs(a["rel_error"]) < 0.1 and a["p_wait"] == pytest.approx(a["p_wait_theory"], abs=0.03)
+
+
+def test_network_and_compression_experiments(repo_root) -> None:
+    scen = str(repo_root / "datasets" / "scenarios" / "two_hospitals_one_hub.yaml")
+    slow = get_experiment("network_turnaround")(scenario=scen, days=2, seed=1, **{"links.rural-clinic.bandwidth_mbps": 0.1,
+                                                                               "compression.CR.ratio": 1.0001})
+    fast = get_experiment("network_turnaround")(scenario=scen, days=2, seed=1)
+    assert slow["transfer_mean"] > fast["transfer_mean"]
+    q = get_experiment("compression_quality")(codec="htj2k", ratio=12, n=32, seed=2)
+    assert q["ratio_achieved"] == pytest.approx(12, rel=0.05) and 0 <= q["auc"] <= 1 and q["psnr_db"] > 30
+    j = get_experiment("joint_tradeoff")(scenario=scen, ratio=10, days=1, n=16, seed=3, common_seed=5)
+    assert "turnaround_mean" in j and "q_auc" in j
+    j2 = get_experiment("joint_tradeoff")(scenario=scen, ratio=10, days=1, n=16, seed=99, common_seed=5)
+    assert j == j2  # common random numbers: the run seed no longer matters
