@@ -211,9 +211,19 @@ def compress(dataset: Dataset, syntax: str, *, ratio: float | None = None, quali
                              syntax=codec.name, param=param)
 
 
+def _copy_without_pixels(src: Dataset) -> Dataset:
+    """A deep copy of every element but Pixel Data (which is about to be replaced): no wasted copy."""
+    ds = Dataset()
+    for elem in src:
+        if elem.tag != 0x7FE00010:
+            ds.add(copy.deepcopy(elem))
+    ds.file_meta = copy.deepcopy(src.file_meta) if getattr(src, "file_meta", None) is not None else Dataset()
+    ds.preamble = getattr(src, "preamble", None)
+    return ds
+
+
 def _new_dataset(src: Dataset, codec: Codec, streams: list[bytes], ratio: float, param: Any) -> Dataset:
-    ds = copy.deepcopy(src)
-    del ds.PixelData
+    ds = _copy_without_pixels(src)
     ds.PixelData = encapsulate(streams, has_bot=len(streams) > 1)
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True
@@ -261,10 +271,9 @@ def decompress(dataset: Dataset) -> tuple[Dataset, float]:
     start = time.perf_counter()
     arr = decode_pixels(dataset)
     seconds = time.perf_counter() - start
-    ds = copy.deepcopy(dataset)
+    ds = _copy_without_pixels(dataset)
     if str(ds.PhotometricInterpretation).startswith("YBR") and int(getattr(ds, "SamplesPerPixel", 1)) == 3:
         ds.PhotometricInterpretation = "RGB"  # pydicom returns RGB for JPEG YCbCr
-    del ds.PixelData
     ds.PixelData = np.ascontiguousarray(arr).tobytes()
     ds["PixelData"].VR = "OW" if int(ds.BitsAllocated) > 8 else "OB"
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
