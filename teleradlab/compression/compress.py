@@ -213,10 +213,18 @@ def compress(dataset: Dataset, syntax: str, *, ratio: float | None = None, quali
 
 def _copy_without_pixels(src: Dataset) -> Dataset:
     """A deep copy of every element but Pixel Data (which is about to be replaced): no wasted copy."""
+    from pydicom.dataelem import DataElement
+    from pydicom.multival import MultiValue
+
     ds = Dataset()
     for elem in src:
-        if elem.tag != 0x7FE00010:
+        if elem.tag == 0x7FE00010:
+            continue
+        if elem.VR == "SQ":
             ds.add(copy.deepcopy(elem))
+        else:  # values are immutable but for multi-values, which get their own list
+            value = list(elem.value) if isinstance(elem.value, MultiValue) else elem.value
+            ds.add(DataElement(elem.tag, elem.VR, value, validation_mode=0))
     ds.file_meta = copy.deepcopy(src.file_meta) if getattr(src, "file_meta", None) is not None else Dataset()
     ds.preamble = getattr(src, "preamble", None)
     return ds
