@@ -90,3 +90,24 @@ def _json_default(obj: Any) -> Any:
     if hasattr(obj, "isoformat"):
         return obj.isoformat()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def atomic_write_table(df: Any, folder: str | os.PathLike[str], stem: str) -> tuple[Path, Path]:
+    """Write a pandas DataFrame as ``<stem>.parquet`` and ``<stem>.csv`` in ``folder``, each atomically.
+
+    Object columns holding mixed values (a sweep's parameters may be numbers in one
+    row and strings in another) are written to Parquet as text; CSV keeps them as they are.
+
+    Returns
+    -------
+    (Path, Path)
+        The Parquet and CSV files.
+    """
+    folder = Path(folder)
+    mixed = {c: str for c in df.columns if df[c].dtype == object
+             and df[c].map(lambda v: type(v).__name__).nunique() > 1}
+    with atomic_path(folder / f"{stem}.parquet") as tmp:
+        df.astype(mixed).to_parquet(tmp, index=False)
+    with atomic_path(folder / f"{stem}.csv") as tmp:
+        df.to_csv(tmp, index=False)
+    return folder / f"{stem}.parquet", folder / f"{stem}.csv"

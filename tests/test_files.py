@@ -29,3 +29,15 @@ def test_json_converts_numpy(tmp_path: Path) -> None:
 
     target = atomic_write_json(tmp_path / "x.json", {"a": np.float32(1.5), "b": np.arange(3)})
     assert json.loads(target.read_text()) == {"a": 1.5, "b": [0, 1, 2]}
+
+
+def test_table_with_mixed_columns(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from teleradlab.files import atomic_write_table
+
+    df = pd.DataFrame({"param": [1, "a"], "metric": [0.5, 0.25]})
+    pq, csv = atomic_write_table(df, tmp_path, "results")
+    back = pd.read_parquet(pq)
+    assert list(back["param"]) == ["1", "a"] and list(back["metric"]) == [0.5, 0.25]
+    assert csv.read_text().splitlines()[0] == "param,metric"

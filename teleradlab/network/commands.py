@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from teleradlab.files import atomic_path, atomic_write_json
+    from teleradlab.files import atomic_write_json, atomic_write_table
     from teleradlab.network.plots import save_all
     from teleradlab.network.scenario import load_scenario
     from teleradlab.network.simulation import simulate
@@ -16,10 +16,7 @@ def _simulate(args: argparse.Namespace) -> int:
     res = simulate(scenario, days=args.days, seed=args.seed, replications=args.replications,
                    warmup_days=args.warmup_days, show_progress=True)
     out = Path(args.out)
-    with atomic_path(out / "studies.parquet") as tmp:
-        res.studies.to_parquet(tmp, index=False)
-    with atomic_path(out / "studies.csv") as tmp:
-        res.studies.to_csv(tmp, index=False)
+    atomic_write_table(res.studies, out, "studies")
     summary = res.summary()
     atomic_write_json(out / "summary.json", summary)
     save_all(res, out)

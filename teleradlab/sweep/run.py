@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from teleradlab.errors import SweepError
-from teleradlab.files import atomic_path, atomic_write_json
+from teleradlab.files import atomic_write_json, atomic_write_table
 from teleradlab.progress import progress
 from teleradlab.sweep.spec import SweepSpec, load_spec, run_key, run_seed
 
@@ -98,11 +98,7 @@ def table(records: list[dict]) -> pd.DataFrame:
 
 def write_table(df: pd.DataFrame, out: Path) -> None:
     """Write results.parquet and results.csv atomically."""
-    with atomic_path(out / "results.parquet") as tmp:
-        df.astype({c: str for c in df.columns if df[c].dtype == object and c not in ("status", "error", "key", "host")}
-                  ).to_parquet(tmp, index=False)
-    with atomic_path(out / "results.csv") as tmp:
-        df.to_csv(tmp, index=False)
+    atomic_write_table(df, out, "results")
 
 
 def _executor(workers: int | None, scheduler: str | None, cluster: str | None):
