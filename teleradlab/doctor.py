@@ -36,6 +36,7 @@ REQUIRED: tuple[tuple[str, str], ...] = (
     ("pylibjpeg-openjpeg", "openjpeg"),
     ("pylibjpeg-libjpeg", "libjpeg"),
     ("pyjpegls", "jpeg_ls"),
+    ("numba", "numba"),
 )
 
 #: Optional extras: (label, import name, how to get it).

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from teleradlab.errors import SimulationError
-from teleradlab.network import engine
+from teleradlab.network import engine as engines
 from teleradlab.network.defaults import PRIORITIES
 from teleradlab.network.results import COLUMNS, SimulationResult
 from teleradlab.network.scenario import Scenario, load_scenario
@@ -15,7 +15,8 @@ from teleradlab.progress import progress
 
 
 def simulate(scenario: Scenario | dict | str, *, days: float, seed: int, replications: int = 1,
-             warmup_days: float = 0.0, drain_days: float = 14.0, show_progress: bool | None = None) -> SimulationResult:
+             warmup_days: float = 0.0, drain_days: float = 14.0, show_progress: bool | None = None,
+             engine: str = "compiled") -> SimulationResult:
     """Simulate a teleradiology network.
 
     Parameters
@@ -35,6 +36,9 @@ def simulate(scenario: Scenario | dict | str, *, days: float, seed: int, replica
         How long the simulation may run on after the last arrival to finish reads.
     show_progress : bool, optional
         A progress bar over replications (default: when there are several).
+    engine : {"compiled", "reference"}
+        The event loop: compiled with Numba (default), or the plain-Python reference;
+        their results are identical.
 
     Returns
     -------
@@ -57,7 +61,7 @@ def simulate(scenario: Scenario | dict | str, *, days: float, seed: int, replica
         reps = progress(reps, desc=f"simulate {sc.name}", total=replications)
     for rep in reps:
         wl = generate(sc, days=total, seed=seed, replication=rep)
-        res = engine.run(sc, wl, days=total, drain_days=drain_days)
+        res = engines.run(sc, wl, days=total, drain_days=drain_days, engine=engine)
         warm = warmup_days * 1440.0
         keep = wl.acquired >= warm
         unread_total += int((res.unread & keep).sum())
@@ -78,7 +82,7 @@ def simulate(scenario: Scenario | dict | str, *, days: float, seed: int, replica
     )
 
 
-def _frame(sc: Scenario, wl, res: engine.EngineResult, rep: int, keep: np.ndarray) -> pd.DataFrame:
+def _frame(sc: Scenario, wl, res: engines.EngineResult, rep: int, keep: np.ndarray) -> pd.DataFrame:
     t0 = pd.Timestamp(wl.t0)
 
     def ts(x: np.ndarray) -> pd.Series:
@@ -88,19 +92,21 @@ def _frame(sc: Scenario, wl, res: engine.EngineResult, rep: int, keep: np.ndarra
     te = res.transfer_end[keep]
     rs = res.read_start[keep]
     re_ = res.read_end[keep]
-    prio = np.asarray(PRIORITIES)[wl.priority[keep]]
     turnaround = re_ - acq
     sla = np.array([sc.sla_minutes[p] for p in PRIORITIES])[wl.priority[keep]]
-    rad_names = np.array([f"{sc.centres[r.centre].name}/{r.group.name}/{r.index}" for r in res.radiologists] + [""])
-    centre_names = np.array([c.name for c in sc.centres] + [""])
+    rad_names = [f"{sc.centres[r.centre].name}/{r.group.name}/{r.index}" for r in res.radiologists] + [""]
+    centre_names = [c.name for c in sc.centres] + [""]
+
+    def codes(x: np.ndarray, names: list[str]) -> np.ndarray:  # -1 (none) is the last name, ""
+        return np.where(x < 0, len(names) - 1, x)
     df = pd.DataFrame({
         "replication": np.full(acq.size, rep, np.int16),
         "study_id": np.flatnonzero(keep).astype(np.int64),
         "site": pd.Categorical.from_codes(wl.site[keep], [s.name for s in sc.sites]),
-        "centre": pd.Categorical(centre_names[res.centre[keep]]),
-        "radiologist": pd.Categorical(rad_names[res.radiologist[keep]]),
+        "centre": pd.Categorical.from_codes(codes(res.centre[keep], centre_names), centre_names),
+        "radiologist": pd.Categorical.from_codes(codes(res.radiologist[keep], rad_names), rad_names),
         "modality": pd.Categorical.from_codes(wl.modality[keep], list(wl.modalities)),
-        "priority": pd.Categorical(prio, categories=list(PRIORITIES), ordered=True),
+        "priority": pd.Categorical.from_codes(wl.priority[keep], list(PRIORITIES), ordered=True),
         "ai_flag": wl.ai_flag[keep], "diseased": wl.diseased[keep],
         "bytes_raw": wl.bytes_raw[keep], "bytes_sent": wl.bytes_sent[keep],
         "acquired": ts(wl.acquired), "transfer_start": ts(res.transfer_start), "transfer_end": ts(res.transfer_end),

@@ -32,22 +32,22 @@ def workload(sc, times, nbytes=500e6, reading=10.0, site=None, priority=None) ->
         diseased=np.zeros(n, bool), ai_flag=np.zeros(n, bool))
 
 
-def test_500mb_over_idle_10mbit_link_takes_the_modelled_time() -> None:
+def test_500mb_over_idle_10mbit_link_takes_the_modelled_time(which) -> None:
     sc = load_scenario(one_link())
-    res = engine.run(sc, workload(sc, [60.0]), days=1)
+    res = engine.run(sc, workload(sc, [60.0]), days=1, engine=which)
     expected_s = 3 * 0.100 + 500e6 * 8 / 10e6  # three set-up round trips, then the payload
     assert (res.transfer_end[0] - res.transfer_start[0]) * 60 == pytest.approx(expected_s, rel=1e-9)
     assert sc.links[0].transfer_minutes(500e6) * 60 == pytest.approx(expected_s, rel=1e-12)
     assert res.read_end[0] - res.transfer_end[0] == pytest.approx(10.0)
 
 
-def test_concurrent_transfers_share_the_link() -> None:
+def test_concurrent_transfers_share_the_link(which) -> None:
     sc = load_scenario(one_link(rtt=0))
-    res = engine.run(sc, workload(sc, [60.0, 60.0]), days=1)
+    res = engine.run(sc, workload(sc, [60.0, 60.0]), days=1, engine=which)
     alone = 500e6 * 8 / 10e6 / 60
     assert np.allclose(res.transfer_end - res.transfer_start, 2 * alone)
     # a transfer that joins halfway gets half the bandwidth from then on
-    res = engine.run(sc, workload(sc, [60.0, 60.0 + alone / 2]), days=1)
+    res = engine.run(sc, workload(sc, [60.0, 60.0 + alone / 2]), days=1, engine=which)
     assert res.transfer_end[0] - 60 == pytest.approx(alone * 1.5)
     assert res.transfer_end[1] - res.transfer_start[1] == pytest.approx(alone * 1.5)
 
@@ -58,11 +58,11 @@ def test_tcp_window_limits_long_fat_links() -> None:
     assert sc.links[0].rate_bytes_per_min == pytest.approx(window_rate * 60)
 
 
-def test_outage_pauses_transfers() -> None:
+def test_outage_pauses_transfers(which) -> None:
     sc = load_scenario(one_link(rtt=0, outages=[{"start": "2026-03-02T01:30", "end": "2026-03-02T02:30"}]))
-    res = engine.run(sc, workload(sc, [60.0]), days=1)  # 01:00 UTC, 400 s: done before the outage
+    res = engine.run(sc, workload(sc, [60.0]), days=1, engine=which)  # 01:00 UTC, 400 s: done before the outage
     assert res.transfer_end[0] == pytest.approx(60 + 400 / 60)
-    res2 = engine.run(sc, workload(sc, [85.0], nbytes=2e9), days=1)  # 1600 s from 01:25, paused 01:30-02:30
+    res2 = engine.run(sc, workload(sc, [85.0], nbytes=2e9), days=1, engine=which)  # 1600 s from 01:25, paused 01:30-02:30
     assert res2.transfer_end[0] == pytest.approx(150 + (1600 / 60 - 5.0))
 
 
@@ -85,21 +85,21 @@ def local_minutes(sc, when: str, tz: str = "Asia/Vladivostok") -> float:
     return (t - start_instant(sc)).total_seconds() / 60
 
 
-def test_study_at_3am_waits_for_the_day_shift() -> None:
+def test_study_at_3am_waits_for_the_day_shift(which) -> None:
     sc = load_scenario(shift_scenario("08:00-18:00"))
     t = local_minutes(sc, "2026-03-03T03:00")
-    res = engine.run(sc, workload(sc, [t], nbytes=1, reading=5), days=2)
+    res = engine.run(sc, workload(sc, [t], nbytes=1, reading=5), days=2, engine=which)
     assert res.read_start[0] == pytest.approx(local_minutes(sc, "2026-03-03T08:00"))
 
 
-def test_night_shift_crossing_midnight_reads_at_3am() -> None:
+def test_night_shift_crossing_midnight_reads_at_3am(which) -> None:
     sc = load_scenario(shift_scenario("18:00-08:00"))
     t = local_minutes(sc, "2026-03-03T03:00")
-    res = engine.run(sc, workload(sc, [t], nbytes=1, reading=5), days=2)
+    res = engine.run(sc, workload(sc, [t], nbytes=1, reading=5), days=2, engine=which)
     assert res.read_start[0] == pytest.approx(t)
 
 
-def test_follow_the_sun_sends_a_vladivostok_night_study_to_whoever_is_awake() -> None:
+def test_follow_the_sun_sends_a_vladivostok_night_study_to_whoever_is_awake(which) -> None:
     raw = shift_scenario("08:00-18:00")
     raw["centres"].append({"name": "moscow", "country": "RU", "timezone": "Europe/Moscow", "location": [55.75, 37.6],
                            "radiologists": [{"group": "day", "count": 1, "shift": "08:00-18:00", "licensed": ["RU"]}]})
@@ -112,7 +112,7 @@ def test_follow_the_sun_sends_a_vladivostok_night_study_to_whoever_is_awake() ->
     t = local_minutes(sc, "2026-03-03T17:30")  # 17:30 Vladivostok = 10:30 Moscow: both on shift; hub ends soon
     t_night = local_minutes(sc, "2026-03-04T03:00")  # 03:00 Vladivostok = 20:00 Moscow: nobody at home on shift
     t_moscow = local_minutes(sc, "2026-03-03T16:00")  # 09:00 Moscow
-    res = engine.run(sc, workload(sc, [t_moscow, t_night], nbytes=1e6, reading=5), days=3)
+    res = engine.run(sc, workload(sc, [t_moscow, t_night], nbytes=1e6, reading=5), days=3, engine=which)
     names = [c.name for c in sc.centres]
     assert names[res.centre[0]] in ("hub", "moscow")
     assert names[res.centre[1]] != "lisbon"  # never to a centre not licensed for Russia
