@@ -137,7 +137,7 @@ def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio:
 
     from teleradlab.compression import compress
     from teleradlab.imaging import lesion_ensemble, synthesize_study
-    from teleradlab.imaging.decode import decode_pixels
+    from teleradlab.imaging.decode import modality_pixels
     from teleradlab.quality import all_metrics, data_range_for, model_observer
     from teleradlab.quality.acceptable import compress_stack
 
@@ -145,8 +145,7 @@ def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio:
              "US": (240, 320)}.get(modality.upper(), (256, 256))
     ds = synthesize_study(modality, seed=seed, shape=shape, n_images=1).datasets[0]
     res = compress(ds, codec, ratio=ratio)
-    ref = ds.pixel_array.astype(float)
-    out = {"ratio_achieved": res.ratio, **all_metrics(ref, decode_pixels(res.dataset).astype(float),
+    out = {"ratio_achieved": res.ratio, **all_metrics(modality_pixels(ds), modality_pixels(res.dataset),
                                                       data_range=data_range_for(ds))}
     ens = lesion_ensemble(n, roi=roi, background=background, seed=seed, signal={"amplitude": 8, "radius_px": roi / 16})
     hi = 4095

@@ -98,17 +98,17 @@ register(Codec("rle", "1.2.840.10008.1.2.5", "RLELossless", False, _B8_16, GREY_
                "", "none", _pydicom("RLELosslessEncoder")))
 register(Codec("jpeg-baseline", "1.2.840.10008.1.2.4.50", "JPEGBaseline8Bit", True, (8,), GREY_AND_RGB,
                "imagecodecs (libjpeg-turbo)", "ISO_10918_1", "bisect", _jpeg8, (1, 100), integer_param=True,
-               increasing=False, default_param=90, modules=("imagecodecs",)))
+               increasing=False, default_param=90, modules=("imagecodecs",), signed=False))
 register(Codec("jpeg-extended", "1.2.840.10008.1.2.4.51", "JPEGExtended12Bit", True, (12,), MONO,
                "imagecodecs (libjpeg-turbo)", "ISO_10918_1", "bisect", _jpeg8, (1, 100), integer_param=True,
-               increasing=False, default_param=90, modules=("imagecodecs",)))
+               increasing=False, default_param=90, modules=("imagecodecs",), signed=False))
 register(Codec("jpeg-lossless", "1.2.840.10008.1.2.4.70", "JPEGLosslessSV1", False, tuple(range(2, 17)), MONO,
                "imagecodecs (libjpeg-turbo)", "", "none", _jpeg_lossless, modules=("imagecodecs",)))
 register(Codec("jpegls", "1.2.840.10008.1.2.4.80", "JPEGLSLossless", False, tuple(range(2, 17)), GREY_AND_RGB,
                "pydicom (pyjpegls)", "", "none", _pydicom("JPEGLSLosslessEncoder"), modules=("jpeg_ls",)))
 register(Codec("jpegls-near", "1.2.840.10008.1.2.4.81", "JPEGLSNearLossless", True, tuple(range(2, 17)),
                GREY_AND_RGB, "pydicom (pyjpegls)", "ISO_14495_1", "max_error", _pydicom("JPEGLSNearLosslessEncoder"),
-               (1, 255), integer_param=True, increasing=True, default_param=2, modules=("jpeg_ls",)))
+               (1, 255), integer_param=True, increasing=True, default_param=2, modules=("jpeg_ls",), signed=False))
 register(Codec("jpeg2000-lossless", "1.2.840.10008.1.2.4.90", "JPEG2000Lossless", False, _B8_16, MONO,
                "pydicom (pylibjpeg-openjpeg)", "", "none", _pydicom("JPEG2000LosslessEncoder"),
                modules=("openjpeg",)))
@@ -124,4 +124,4 @@ register(Codec("jpegxl-lossless", "1.2.840.10008.1.2.4.110", "JPEGXLLossless", F
                "imagecodecs (libjxl)", "", "none", _jpegxl(True), modules=("imagecodecs",)))
 register(Codec("jpegxl", "1.2.840.10008.1.2.4.112", "JPEGXL", True, _B8_16, MONO, "imagecodecs (libjxl)",
                "ISO_18181_1", "bisect", _jpegxl(False), (0.05, 25.0), increasing=True, default_param=1.0,
-               modules=("imagecodecs",)))
+               modules=("imagecodecs",), signed=False))

@@ -14,6 +14,7 @@ is the same at Bits Stored (12-bit CT in 16-bit words: 12/16 of it).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -181,6 +182,15 @@ def compress(dataset: Dataset, syntax: str, *, ratio: float | None = None, quali
     -------
     CompressionResult
 
+    Notes
+    -----
+    Lossy JPEG, JPEG-LS near-lossless and JPEG XL code unsigned samples. Signed data
+    (Pixel Representation 1, e.g. CT stored in HU) is level-shifted by
+    2^(Bits Stored - 1) to unsigned first, and the new dataset says so: Pixel
+    Representation 0 and Rescale Intercept lowered by the shift times the slope, so
+    that its modality values (HU) are the original's. Compare images in modality
+    values (:func:`~teleradlab.imaging.decode.modality_pixels`), not stored ones.
+
     Raises
     ------
     CodecError
@@ -193,6 +203,9 @@ def compress(dataset: Dataset, syntax: str, *, ratio: float | None = None, quali
 
     arr = decode_pixels(dataset)
     frames = _frames(arr, dataset)
+    shift = 0
+    if codec.lossy and info.signed and not codec.signed:
+        frames, info, shift = _level_shift(frames, info)
     start = time.perf_counter()
     if not codec.lossy:
         param, streams = None, _encode_all(codec, frames, info, None)
@@ -205,14 +218,51 @@ def compress(dataset: Dataset, syntax: str, *, ratio: float | None = None, quali
         streams = _encode_all(codec, frames, info, param)
     seconds = time.perf_counter() - start
     achieved = _ratio(frames, info, streams)
-    out = _new_dataset(dataset, codec, streams, achieved, param)
+    out = _new_dataset(dataset, codec, streams, achieved, shift)
     return CompressionResult(dataset=out, ratio=achieved, ratio_stored=achieved * info.bits_stored / info.bits_allocated,
                              compressed_bytes=sum(len(s) for s in streams), encode_seconds=seconds,
                              syntax=codec.name, param=param)
 
 
+def _level_shift(frames: list[np.ndarray], info: FrameInfo) -> tuple[list[np.ndarray], FrameInfo, int]:
+    """Signed frames moved to the unsigned range (+2**(Bits Stored - 1)), for codecs of unsigned samples."""
+    shift = 1 << (info.bits_stored - 1)
+    dtype = np.uint16 if info.bits_allocated > 8 else np.uint8
+    return [(f.astype(np.int32) + shift).astype(dtype) for f in frames], dataclasses.replace(info, signed=False), shift
+
+
+#: Elements whose VR (US or SS) and value follow Pixel Representation: moved with a level shift.
+_PIXEL_VALUED = ("SmallestImagePixelValue", "LargestImagePixelValue", "SmallestPixelValueInSeries",
+                 "LargestPixelValueInSeries", "PixelPaddingValue", "PixelPaddingRangeLimit")
+
+
+def _apply_shift(ds: Dataset, src: Dataset, shift: int) -> None:
+    """Record a level shift: unsigned Pixel Representation, Rescale Intercept moved by -shift x slope."""
+    from pydicom.valuerep import DSfloat
+
+    slope = float(src.get("RescaleSlope", 1) or 1)
+    intercept = float(src.get("RescaleIntercept", 0) or 0)
+    ds.PixelRepresentation = 0
+    ds.RescaleSlope = DSfloat(slope, auto_format=True)
+    ds.RescaleIntercept = DSfloat(intercept - shift * slope, auto_format=True)
+    if "RescaleType" not in ds and str(ds.get("Modality", "")) != "CT":
+        ds.RescaleType = "US"  # unspecified units (CT's are Hounsfield units by definition)
+    for keyword in _PIXEL_VALUED:
+        if keyword in ds:
+            value = ds[keyword].value
+            del ds[keyword]
+            if isinstance(value, int):
+                setattr(ds, keyword, value + shift)
+                ds[keyword].VR = "US"
+
+
 def _copy_without_pixels(src: Dataset) -> Dataset:
-    """A deep copy of every element but Pixel Data (which is about to be replaced): no wasted copy."""
+    """A copy of every element but Pixel Data (which is about to be replaced): no wasted copy.
+
+    Elements are copied without re-validating their values (values are immutable but
+    for multi-values, which get their own list, and sequences, copied deeply), so a
+    change to the copy never reaches the source.
+    """
     from pydicom.dataelem import DataElement
     from pydicom.multival import MultiValue
 
@@ -222,15 +272,16 @@ def _copy_without_pixels(src: Dataset) -> Dataset:
             continue
         if elem.VR == "SQ":
             ds.add(copy.deepcopy(elem))
-        else:  # values are immutable but for multi-values, which get their own list
-            value = list(elem.value) if isinstance(elem.value, MultiValue) else elem.value
-            ds.add(DataElement(elem.tag, elem.VR, value, validation_mode=0))
+        elif isinstance(elem.value, MultiValue):
+            ds.add(DataElement(elem.tag, elem.VR, list(elem.value), validation_mode=0))
+        else:
+            ds.add(copy.copy(elem))
     ds.file_meta = copy.deepcopy(src.file_meta) if getattr(src, "file_meta", None) is not None else Dataset()
     ds.preamble = getattr(src, "preamble", None)
     return ds
 
 
-def _new_dataset(src: Dataset, codec: Codec, streams: list[bytes], ratio: float, param: Any) -> Dataset:
+def _new_dataset(src: Dataset, codec: Codec, streams: list[bytes], ratio: float, shift: int) -> Dataset:
     ds = _copy_without_pixels(src)
     ds.PixelData = encapsulate(streams, has_bot=len(streams) > 1)
     ds["PixelData"].VR = "OB"
@@ -248,8 +299,11 @@ def _new_dataset(src: Dataset, codec: Codec, streams: list[bytes], ratio: float,
         ds.ImageType = ["DERIVED", *image_type[1:]] if image_type else ["DERIVED", "PRIMARY"]
         ds.SOPInstanceUID = generate_uid()
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        if shift:
+            _apply_shift(ds, src, shift)
         ds.DerivationDescription = (f"Lossy compression {codec.name} ({codec.method}) ratio {ratio:.2f}:1"
-                                    f" by teleradlab")[:1024]
+                                    + (f"; signed values level-shifted by +{shift} to unsigned, Rescale Intercept "
+                                       f"moved to match" if shift else "") + " by teleradlab")[:1024]
     elif "LossyImageCompression" not in ds:
         ds.LossyImageCompression = "00"
     return ds
@@ -300,7 +354,8 @@ def compress_array(array: np.ndarray, syntax: str, *, bits_stored: int, signed: 
     Returns
     -------
     (ndarray, float)
-        The decoded values (same shape, integer type) and the achieved ratio.
+        The decoded values (same shape, integer type, in the input's signedness) and
+        the achieved ratio.
     """
     from teleradlab.imaging.synth import _uid
 
@@ -324,7 +379,10 @@ def compress_array(array: np.ndarray, syntax: str, *, bits_stored: int, signed: 
     res = compress(ds, syntax, ratio=ratio, quality=quality, max_error=max_error)
     from teleradlab.imaging.decode import decode_pixels
 
-    return decode_pixels(res.dataset).reshape(data.shape), res.ratio
+    out = decode_pixels(res.dataset).reshape(data.shape)
+    if signed and int(res.dataset.PixelRepresentation) == 0:  # level-shifted for the codec: shift back
+        out = (out.astype(np.int32) - (1 << (bits_stored - 1))).astype(dtype)
+    return out, res.ratio
 
 
 def _compress_one(args: tuple) -> CompressionResult:

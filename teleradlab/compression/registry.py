@@ -61,6 +61,12 @@ class Codec:
         The encoder.
     modules : tuple of str
         Python modules that must import for it to be usable.
+    signed : bool
+        Whether it codes signed samples (Pixel Representation 1). Lossless codecs of
+        unsigned samples code the two's-complement bit pattern exactly; a lossy one
+        must not (an error near zero would throw a value to the other end of the
+        range), so :func:`~teleradlab.compression.compress` level-shifts signed data
+        to unsigned for it and moves the Rescale Intercept to match, as DCMTK does.
     """
 
     name: str

@@ -14,7 +14,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 from teleradlab.compression import codecs, compress, compress_array, decompress, get_codec
 from teleradlab.errors import CodecError
 from teleradlab.imaging import synthesize_study
-from teleradlab.imaging.decode import decode_pixels
+from teleradlab.imaging.decode import decode_pixels, modality_pixels
 
 LOSSLESS = [c.name for c in codecs() if not c.lossy]
 LOSSY = [c.name for c in codecs() if c.lossy]
@@ -72,7 +72,7 @@ def test_lossy_ratio_within_five_percent(name, modality, shape) -> None:
         raw = ds.Rows * ds.Columns * ds.BitsAllocated // 8
         assert res.ratio == pytest.approx(raw / res.compressed_bytes)
         assert res.ratio_stored == pytest.approx(res.ratio * ds.BitsStored / ds.BitsAllocated)
-        err = np.abs(decode_pixels(res.dataset).astype(int) - ds.pixel_array.astype(int))
+        err = np.abs(modality_pixels(res.dataset) - modality_pixels(ds))
         rmse = float(np.sqrt((err.astype(float) ** 2).mean()))
         assert err.max() > 0 and rmse < (1 << ds.BitsStored) / 8  # lossy, but an image, not noise
 
@@ -155,6 +155,30 @@ def test_compress_array_helper() -> None:
     assert out.shape == img.shape and ratio == pytest.approx(8, rel=0.05)
     same, _ = compress_array(np.round(img), "jpegls", bits_stored=12)
     assert np.array_equal(same, np.round(img))
+    # signed data through a codec of unsigned samples comes back signed, not level-shifted
+    hu = np.round(-30 + 40 * rng.standard_normal((64, 64)))
+    back, _ = compress_array(hu, "jpeg-extended", bits_stored=12, signed=True, quality=95)
+    assert back.dtype == np.int16 and np.abs(back - hu).max() < 40
+
+
+@pytest.mark.parametrize("name", ["jpeg-extended", "jpegls-near", "jpegxl"])
+def test_signed_ct_is_level_shifted_for_codecs_of_unsigned_samples(name) -> None:
+    """Signed HU must not be coded as two's-complement patterns: -1 HU and 0 HU would be 4095 apart."""
+    ds = synthesize_study("CT", seed=2, shape=(256, 256), n_images=1, lesions=0).datasets[0]
+    assert ds.PixelRepresentation == 1
+    ds.PixelPaddingValue = -2000
+    ds["PixelPaddingValue"].VR = "SS"
+    out = compress(ds, name, ratio=10).dataset
+    assert out.PixelRepresentation == 0
+    assert float(out.RescaleIntercept) == float(ds.RescaleIntercept) - 2048
+    assert out.PixelPaddingValue == 48 and out["PixelPaddingValue"].VR == "US"
+    assert "level-shifted by +2048" in out.DerivationDescription
+    assert ds.PixelRepresentation == 1 and ds.PixelPaddingValue == -2000  # the source is untouched
+    err = modality_pixels(out) - modality_pixels(ds)
+    assert float(np.sqrt(np.mean(err ** 2))) < 15 and np.abs(err).max() < 150  # HU, at 10:1
+    # codecs of signed samples, and lossless coding, keep the stored representation
+    assert compress(ds, "jpeg2000", ratio=10).dataset.PixelRepresentation == 1
+    assert compress(ds, "jpegls").dataset.PixelRepresentation == 1
 
 
 DCMTK = {"jpeg-extended": "dcmdjpeg", "jpeg-baseline": "dcmdjpeg", "jpeg-lossless": "dcmdjpeg",

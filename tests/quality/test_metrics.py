@@ -66,3 +66,25 @@ def test_bad_inputs() -> None:
         psnr(np.zeros((4, 4)), np.ones((4, 4)))
     with pytest.raises(QualityError, match="unknown window"):
         mse(np.zeros((4, 4)), np.ones((4, 4)), window="kidney-ish")
+
+
+@pytest.mark.parametrize("shape", [(7, 9), (64, 48), (301, 257)])
+def test_ssim_is_scikit_image_bit_for_bit(shape) -> None:
+    rng = np.random.default_rng(shape[0])
+    a = rng.integers(0, 4096, shape).astype(float)
+    b = a + rng.normal(0, 40, shape)
+    value, smap = ssim(a, b, data_range=4095, full=True)
+    ref_value, ref_map = skm.structural_similarity(a, b, data_range=4095, full=True)
+    assert value == ref_value and np.array_equal(smap, ref_map)
+
+
+def test_ssim_in_a_window_and_over_stacks_matches_scikit_image(pair) -> None:
+    _, ref, noisy = pair
+    lo, hi = 40 - 400 / 2, 40 + 400 / 2  # the abdomen window
+    expected = skm.structural_similarity(np.clip(ref, lo, hi), np.clip(noisy, lo, hi), data_range=400)
+    assert ssim(ref, noisy, window=(40, 400)) == expected
+    stack = np.stack([ref, ref[::-1]]), np.stack([noisy, noisy[::-1]])
+    assert ssim(*stack, data_range=4095) == pytest.approx(
+        np.mean([skm.structural_similarity(r, t, data_range=4095) for r, t in zip(*stack, strict=True)]), rel=1e-15)
+    with pytest.raises(QualityError, match="smaller than the 7x7 SSIM window"):
+        ssim(ref[:5, :5], noisy[:5, :5], data_range=4095)
