@@ -36,14 +36,15 @@ class CompressionExplorer:
 
         from teleradlab.compression import codecs
         from teleradlab.compression.compress import frame_info
-        from teleradlab.imaging.display import WINDOW_PRESETS, apply_modality_lut
+        from teleradlab.imaging.decode import modality_pixels
+        from teleradlab.imaging.display import WINDOW_PRESETS
 
         self.ds = dataset
         info = frame_info(dataset)
         options = [c.name for c in codecs() if c.lossy and c.accepts(info) is None]
         if codec not in options:
             raise ParameterError(f"{codec!r} cannot compress this image; choose from {options}", where="codec")
-        self.original = apply_modality_lut(dataset.pixel_array, dataset).astype(np.float64)
+        self.original = modality_pixels(dataset)
         self.codec = w.Dropdown(options=options, value=codec, description="codec")
         self.ratio = w.FloatSlider(value=ratio, min=2, max=60, step=1, description="ratio", continuous_update=False)
         self.ratio.add_class("teleradlab-ratio")
@@ -62,12 +63,11 @@ class CompressionExplorer:
     def compress(self) -> None:
         """Compress and decode the image with the current codec and ratio; update metrics."""
         from teleradlab.compression import compress
-        from teleradlab.imaging.decode import decode_pixels
-        from teleradlab.imaging.display import apply_modality_lut
+        from teleradlab.imaging.decode import modality_pixels
         from teleradlab.quality import data_range_for, psnr, ssim
 
         res = compress(self.ds, self.codec.value, ratio=float(self.ratio.value))
-        self.decoded = apply_modality_lut(decode_pixels(res.dataset), self.ds).astype(np.float64)
+        self.decoded = modality_pixels(res.dataset)  # in the result's own Modality LUT: it may be level-shifted
         rng = data_range_for(self.ds)
         self.metrics = {
             "ratio": res.ratio, "psnr_db": psnr(self.original, self.decoded, data_range=rng),
