@@ -1,4 +1,4 @@
-"""Diagnostic image quality: fidelity metrics, model observers, ROC, guideline ratios.
+"""Diagnostic image quality: fidelity metrics, model observers, ROC analysis, guideline ratios.
 
     from teleradlab.quality import psnr, ssim, model_observer, acceptable_ratio, guidelines
 """
@@ -15,9 +15,11 @@ from teleradlab.quality.metrics import (
     psnr,
     ssim,
 )
-from teleradlab.quality.observers import ObserverResult, auc_from_dprime, model_observer
+from teleradlab.quality.observers import ObserverResult, model_observer
+from teleradlab.quality.roc import auc_from_dprime, auc_mann_whitney, bootstrap_auc_ci, roc_curve
 
 __all__ = [
-    "AcceptableRatio", "ObserverResult", "acceptable_ratio", "all_metrics", "auc_from_dprime", "data_range_for",
-    "difference_map", "guidelines", "max_abs_error", "model_observer", "ms_ssim", "mse", "psnr", "ssim",
+    "AcceptableRatio", "ObserverResult", "acceptable_ratio", "all_metrics", "auc_from_dprime", "auc_mann_whitney",
+    "bootstrap_auc_ci", "data_range_for", "difference_map", "guidelines", "max_abs_error", "model_observer", "ms_ssim",
+    "mse", "psnr", "roc_curve", "ssim",
 ]

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from teleradlab.errors import QualityError
-from teleradlab.quality.observers import auc_mann_whitney, model_observer
+from teleradlab.quality.observers import model_observer
+from teleradlab.quality.roc import auc_mann_whitney
 
 DEFAULT_RATIOS = (4, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50)
 
