@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -156,10 +156,13 @@ def run_notebooks(notebooks: Sequence[Path], out_dir: str | os.PathLike[str] = "
     list of NotebookRun
         In the order given.
     """
-    out = Path(out_dir)
+    # One process per notebook at a time: papermill changes the working directory to
+    # the notebook's folder while it runs, which threads sharing one process would race on.
+    out = Path(out_dir).resolve()
+    notebooks = [Path(nb).resolve() for nb in notebooks]
     workers = workers or min(4, os.cpu_count() or 1)
     runs: dict[Path, NotebookRun] = {}
-    with kernel_environment(), ThreadPoolExecutor(max_workers=workers) as pool:
+    with kernel_environment(), ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(execute_notebook, nb, out, parameters=parameters): nb for nb in notebooks}
         bar = progress(total=len(futures), desc="notebooks", unit="nb")
         for fut in as_completed(futures):

@@ -72,6 +72,23 @@ def test_run_reports_failures_and_writes_index(tmp_path, capsys) -> None:
     assert (tmp_path / "build" / "notebooks" / "02_bad.ipynb").exists()  # failed runs are kept
 
 
+@pytest.mark.timeout(300)
+def test_parallel_runs_with_relative_paths_each_in_its_notebook_folder(tmp_path, monkeypatch) -> None:
+    """papermill changes the working directory while a notebook runs: parallel runs must not race on it."""
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    for k in range(6):  # short and long runs overlapping in every order
+        _notebook(nbs / f"{k:02d}_cwd.ipynb", f"import os, time\ntime.sleep({0.1 if k % 2 else 2.0})\nprint(os.getcwd())")
+    monkeypatch.chdir(tmp_path)
+    rc = runner.main_job(notebooks_dir="nbs", out_dir="build", ci=True, datasets=False, workers=2)
+    assert rc == 0
+    assert Path.cwd() == tmp_path  # the caller's working directory is untouched
+    assert not (nbs / "build").exists()  # nothing written relative to a notebook's folder
+    for k in range(6):
+        out = nbformat.read(tmp_path / "build" / "notebooks" / f"{k:02d}_cwd.ipynb", as_version=4)
+        assert out.cells[-1].outputs[0]["text"].strip() == str(nbs)
+
+
 def test_missing_folder_is_a_clear_error(tmp_path) -> None:
     from teleradlab.errors import NotebookError
 
