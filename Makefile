@@ -36,6 +36,7 @@ $(STAMP): pyproject.toml | check-python
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (teleradlab)" >/dev/null
+	$(PY) -m teleradlab.network.engine_compiled
 	@touch $(STAMP)
 
 lint: install

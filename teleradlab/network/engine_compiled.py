@@ -525,3 +525,34 @@ def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResu
         transfer_end=t_te, read_start=r_s, read_end=r_e, unread=unread, preemptions=preempted.astype(np.int16),
         radiologists=rads, link_busy={k: float(b) for k, b in zip(keys, l_busy, strict=True)}, horizon=res.horizon,
     )
+
+
+def warm_up() -> float:
+    """Compile the loop (or load it from Numba's cache) by simulating one small day.
+
+    ``make install`` calls this, so that the first simulation a user runs does not
+    pause for the compilation.
+
+    Returns
+    -------
+    float
+        Seconds it took.
+    """
+    import time
+
+    from teleradlab.network.resources import prepare
+    from teleradlab.network.scenario import load_scenario, queue_scenario
+    from teleradlab.network.workload import generate
+
+    start = time.perf_counter()
+    sc = load_scenario(queue_scenario(c=2, mean=10.0, rho=0.5))
+    wl = generate(sc, days=1, seed=0)
+    run_compiled(sc, wl, prepare(sc, wl.t0, days=1, drain_days=1))
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    # through the importable module, so that Numba caches the functions users will call
+    from teleradlab.network import engine_compiled
+
+    print(f"teleradlab: network simulator compiled and cached in {engine_compiled.warm_up():.1f} s")
