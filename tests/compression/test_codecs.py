@@ -208,6 +208,23 @@ def test_dcmtk_reads_what_we_write(name, tmp_path) -> None:
         assert np.abs(theirs - ours).max() <= tol, f"dcmtk's {tool} decodes {name} differently"
 
 
+@pytest.mark.skipif(shutil.which("dcmdjpeg") is None, reason="dcmtk is not installed (apt-get install dcmtk)")
+@pytest.mark.parametrize("name", ["jpeg-extended", "jpegls-near"])
+def test_dcmtk_reads_level_shifted_ct_as_the_same_hu(name, tmp_path) -> None:
+    ds = synthesize_study("CT", seed=6, shape=(128, 128), n_images=1, lesions=0).datasets[0]
+    res = compress(ds, name, ratio=8)
+    path, out = tmp_path / "in.dcm", tmp_path / "out.dcm"
+    res.dataset.save_as(path, enforce_file_format=True)
+    tool = DCMTK[name]
+    dec = subprocess.run([tool, str(path), str(out)], capture_output=True, text=True, timeout=60)
+    assert dec.returncode == 0, dec.stderr
+    theirs = pydicom.dcmread(out)
+    assert theirs.PixelRepresentation == 0 and float(theirs.RescaleIntercept) == float(ds.RescaleIntercept) - 2048
+    tol = 1 if name.startswith("jpeg-") else 0  # IDCT rounding may differ by one grey level
+    assert np.abs(modality_pixels(theirs) - modality_pixels(res.dataset)).max() <= tol
+    assert np.abs(modality_pixels(theirs) - modality_pixels(ds)).mean() < 10  # HU
+
+
 def test_compress_study_same_result_in_parallel() -> None:
     from teleradlab.compression import compress_study
 
