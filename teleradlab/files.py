@@ -58,6 +58,30 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that writes killed midway (SIGKILL, power loss) left in ``folder``.
+
+    :func:`atomic_path` names them ``.<stem>.<random>.tmp<suffix>``; a process that dies
+    before its rename cannot remove its own. Call this only when no other process is
+    writing into ``folder`` (for example when resuming a sweep).
+
+    Parameters
+    ----------
+    folder : path-like
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    removed = []
+    for f in Path(folder).glob(".*.tmp*"):
+        if f.is_file():
+            f.unlink(missing_ok=True)
+            removed.append(f)
+    return removed
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically and return the path."""
     with atomic_path(path) as tmp:

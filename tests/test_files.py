@@ -3,7 +3,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from teleradlab.files import atomic_path, atomic_write_json, atomic_write_text
+from teleradlab.files import (
+    atomic_path,
+    atomic_write_json,
+    atomic_write_text,
+    remove_stale_temporaries,
+)
 
 
 def test_atomic_write_replaces_whole(tmp_path: Path) -> None:
@@ -41,3 +46,16 @@ def test_table_with_mixed_columns(tmp_path: Path) -> None:
     back = pd.read_parquet(pq)
     assert list(back["param"]) == ["1", "a"] and list(back["metric"]) == [0.5, 0.25]
     assert csv.read_text().splitlines()[0] == "param,metric"
+
+
+def test_stale_temporaries_of_a_killed_write_are_removed(tmp_path) -> None:
+    keep = tmp_path / "result.json"
+    keep.write_text("{}")
+    (tmp_path / ".hidden-config").write_text("not ours")
+    with pytest.raises(KeyboardInterrupt), atomic_path(tmp_path / "x.json") as tmp:
+        orphan = tmp.with_name(tmp.name.replace(".x.", ".y."))
+        orphan.write_text("half")  # what a SIGKILLed writer would leave (it cannot clean up)
+        raise KeyboardInterrupt
+    assert orphan.exists() and not (tmp_path / "x.json").exists()
+    assert remove_stale_temporaries(tmp_path) == [orphan]
+    assert keep.exists() and (tmp_path / ".hidden-config").exists()

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from teleradlab.errors import SweepError
-from teleradlab.files import atomic_write_json, atomic_write_table
+from teleradlab.files import atomic_write_json, atomic_write_table, remove_stale_temporaries
 from teleradlab.progress import progress
 from teleradlab.sweep.spec import SweepSpec, load_spec, run_key, run_seed
 
@@ -157,6 +157,9 @@ def run(spec: SweepSpec | dict | str, *, out: str | os.PathLike[str] | None = No
         raise SweepError("no output folder: pass out= or --out", where="out")
     folder.mkdir(parents=True, exist_ok=True)
     tasks = tasks_for(sp, folder.resolve())
+    if resume:  # a killed sweep may have died in the middle of a write
+        for where in (folder, folder / "runs"):
+            remove_stale_temporaries(where)
     done = load_runs(folder) if resume else {}
     if not resume and (folder / "runs").exists() and any((folder / "runs").iterdir()):
         raise SweepError("the output folder holds an earlier sweep: pass --resume, or choose another folder",

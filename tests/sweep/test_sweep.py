@@ -81,6 +81,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_table(tmp_path, repo_root) ->
     proc.wait()
     partial = list((out / "runs").glob("*.json"))
     assert 5 <= len(partial) < 24, "the sweep should have been killed midway"
+    (out / "runs" / ".0123abcd.x1y2z3.tmp.json").write_text('{"key": ')  # as if killed in the middle of a write
     resumed = sweep.run(spec_file, out=out, workers=2, resume=True)
     clean = sweep.run(spec_file, out=tmp_path / "clean", workers=2)
     pd.testing.assert_frame_equal(stable(resumed), stable(clean))
