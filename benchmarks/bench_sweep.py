@@ -61,7 +61,7 @@ def main() -> None:
               f"one papermill run per point {per_nb:.2f} s/point, {t_nb:.0f} s extrapolated from "
               f"{len(sample)} points -> {ratio:.0f}x (target >= 20x: {'met' if ratio >= 20 else 'NOT met'})")
 
-        cpu = {"target": "queue_check", "fixed": {"days": 250, "c": 2},
+        cpu = {"target": "queue_check", "fixed": {"days": 2500, "c": 2},  # ~1 s of simulation per point
                "space": {"list": [{"rho": 0.5 + 0.02 * i} for i in range(16)]}}
         t = time.perf_counter()
         sweep.run(cpu, out=d / "w1", workers=1)

@@ -43,15 +43,21 @@ def _sphere_slices(lesion: Lesion, z: int, spacing_ratio: float) -> float:
 
 
 # --------------------------------------------------------------------------- CT
-def ct_slice(shape: tuple[int, int], t: float, rng: np.random.Generator, *, noise_hu: float = 12.0) -> np.ndarray:
-    """One axial CT slice in HU; ``t`` runs from the lung apices (0) to the kidneys (1)."""
+def ct_slice(shape: tuple[int, int], t: float, rng: np.random.Generator, *, noise_hu: float = 12.0,
+             texture: np.ndarray | None = None) -> np.ndarray:
+    """One axial CT slice in HU; ``t`` runs from the lung apices (0) to the kidneys (1).
+
+    ``texture`` is the anatomical texture (a unit-variance power-law field, see
+    :func:`ct_texture`); by default one is drawn from ``rng``. A volume passes
+    textures that vary smoothly from slice to slice, as anatomy does.
+    """
     rows, cols = shape
     cy, cx = rows * 0.52, cols * 0.5
     hu = np.full(shape, -1000.0, dtype=np.float32)
     body_a, body_b = rows * (0.30 + 0.03 * np.sin(np.pi * t)), cols * (0.41 + 0.02 * t)
     body = ellipse(shape, (cy, cx), (body_a, body_b))
     muscle = ellipse(shape, (cy, cx), (body_a - rows * 0.025, body_b - cols * 0.025))
-    texture = power_law_noise(shape, rng, beta=3.0)
+    texture = power_law_noise(shape, rng, beta=3.0) if texture is None else np.array(texture, np.float32)
     hu[body] = -100.0  # subcutaneous fat
     hu[muscle] = 45.0
     lung_scale = max(0.0, np.cos(np.clip(t, 0, 0.62) / 0.62 * np.pi / 2)) ** 0.5 if t < 0.62 else 0.0
@@ -89,6 +95,33 @@ def ct_slice(shape: tuple[int, int], t: float, rng: np.random.Generator, *, nois
     noise *= np.float32(noise_hu)
     np.add(hu, noise, out=hu, where=_fov(shape))  # no noise outside the reconstruction circle
     return hu
+
+
+def ct_textures(shape: tuple[int, int], n: int, step: int, rng: np.random.Generator):
+    """Anatomical texture for ``n`` slices, continuous along z: yields one field per slice.
+
+    Independent power-law fields are drawn every ``step`` slices and blended linearly
+    in between (normalised to unit variance), so that neighbouring slices share their
+    texture as neighbouring slices of a real body do, and only one field in ``step``
+    costs an FFT.
+    """
+    seeds = rng.bit_generator.seed_seq.spawn((n - 1) // step + 2)
+    drawn: dict[int, np.ndarray] = {}
+
+    def key(j: int) -> np.ndarray:
+        if j not in drawn:
+            for old in [k for k in drawn if k < j - 1]:
+                del drawn[old]
+            drawn[j] = power_law_noise(shape, np.random.default_rng(seeds[j]), beta=3.0)
+        return drawn[j]
+
+    for z in range(n):
+        j, w = divmod(z, step)
+        if w == 0:
+            yield key(j)
+        else:
+            f = w / step
+            yield (key(j) * np.float32(1 - f) + key(j + 1) * np.float32(f)) / np.float32(np.hypot(1 - f, f))
 
 
 _FOV: dict[tuple[int, int], np.ndarray] = {}

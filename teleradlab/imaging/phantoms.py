@@ -48,9 +48,13 @@ def filtered_noise(shape: tuple[int, int], transfer: np.ndarray, rng: np.random.
     from scipy import fft
 
     white = rng.standard_normal(shape, dtype=np.float32)
-    field = fft.irfft2(fft.rfft2(white) * transfer, s=shape)
+    spectrum = fft.rfft2(white, overwrite_x=True)
+    spectrum *= transfer  # in place: no image-sized temporaries
+    field = fft.irfft2(spectrum, s=shape, overwrite_x=True)
     norm = sd if sd is not None else float(field.std())
-    return field / np.float32(norm) if norm > 0 else field
+    if norm > 0:
+        field /= np.float32(norm)
+    return field
 
 
 def power_law_noise(shape: tuple[int, int], rng: np.random.Generator, *, beta: float = 3.0) -> np.ndarray:

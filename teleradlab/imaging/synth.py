@@ -164,6 +164,10 @@ def synthesize_study(modality: str, *, seed: int, shape: Sequence[int] | None = 
     return study
 
 
+#: Distance along z over which CT anatomical texture stays correlated (mm).
+CT_TEXTURE_MM = 6.0
+
+
 def _pick_site(sites: list, spec: dict, rng: np.random.Generator, used: set) -> tuple:
     if spec.get("position") is not None:
         return tuple(float(v) for v in spec["position"])
@@ -186,9 +190,12 @@ def _build_ct(shape, n, seeds, rng, specs, spacing, spec):
         placed.append(anatomy.Lesion(s["kind"], centre, s["diameter_mm"] / spacing, s["contrast"]))
     frames = []
     ratio = slice_mm / spacing
+    # anatomical texture continuous over ~6 mm along z; noise independent per slice
+    step = max(1, round(CT_TEXTURE_MM / slice_mm))
+    textures = anatomy.ct_textures(shape, n, step, rng)
     for z in range(n):
         t = 1.0 - z / max(n - 1, 1)  # slice 0 is the most inferior (kidneys), the last the lung apices
-        hu = anatomy.ct_slice(shape, t, seeds[z])
+        hu = anatomy.ct_slice(shape, t, seeds[z], texture=next(textures))
         for les in placed:
             r = anatomy._sphere_slices(les, z, ratio)
             if r > 0:
