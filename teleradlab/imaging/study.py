@@ -17,6 +17,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian
 
 from teleradlab.errors import DicomError
@@ -50,12 +51,40 @@ class Series:
         self.instances.sort(key=_sort_key)
 
 
+def _numbers(ds: Dataset, tag: int) -> list[float] | None:
+    """A numeric (DS/IS) element's values, parsed straight from the raw bytes when not yet converted.
+
+    Sorting a few hundred slices needs only these numbers; pydicom's full conversion
+    of each DS value (validation and a DSfloat per value) costs more than the file read.
+    """
+    try:
+        elem = ds.get_item(tag)
+    except KeyError:
+        return None
+    if elem is None:
+        return None
+    value = elem.value
+    try:
+        if isinstance(value, bytes):
+            text = value.decode("ascii").strip(" \x00")
+            return [float(v) for v in text.split("\\")] if text else None
+        if value is None or value == "":
+            return None
+        return [float(v) for v in value] if isinstance(value, list | tuple | MultiValue) else [float(value)]
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 def _sort_key(ds: Dataset) -> tuple:
-    ipp, iop = getattr(ds, "ImagePositionPatient", None), getattr(ds, "ImageOrientationPatient", None)
-    if ipp is not None and iop is not None and len(iop) == 6:
-        normal = np.cross(np.asarray(iop[:3], float), np.asarray(iop[3:], float))
-        return (0, float(np.dot(normal, np.asarray(ipp, float))), int(getattr(ds, "InstanceNumber", 0) or 0))
-    return (1, float(getattr(ds, "InstanceNumber", 0) or 0), 0)
+    ipp, iop = _numbers(ds, 0x00200032), _numbers(ds, 0x00200037)
+    number = _numbers(ds, 0x00200013)
+    instance = int(number[0]) if number else 0
+    if ipp is not None and iop is not None and len(iop) == 6 and len(ipp) == 3:
+        # the slice normal: the cross product of the row and column direction cosines
+        (a1, a2, a3), (b1, b2, b3) = iop[:3], iop[3:]
+        normal = (a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1)
+        return (0, sum(n * p for n, p in zip(normal, ipp, strict=True)), instance)
+    return (1, float(instance), 0)
 
 
 @dataclass

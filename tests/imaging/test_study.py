@@ -138,3 +138,23 @@ def test_jpegxl_falls_back_to_imagecodecs() -> None:
     ds.PixelData = encapsulate([imagecodecs.jpegxl_encode(original, lossless=True)])
     ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.110"
     assert np.array_equal(study.pixels()[0], original)
+
+
+def test_sort_key_from_raw_bytes_equals_converted_values(tmp_path) -> None:
+    """Slices are sorted from the raw DS/IS bytes (fast); the key must be what the converted values give."""
+    import pydicom
+
+    from teleradlab.imaging.study import _sort_key
+
+    ds = synthesize_study("CT", seed=3, shape=(32, 32), n_images=1, lesions=0).datasets[0]
+    ds.ImageOrientationPatient = [0.866025, 0.5, 0.0, -0.5, 0.866025, 0.0]  # oblique
+    ds.ImagePositionPatient = [-12.5, 30.25, -101.75]
+    ds.InstanceNumber = 17
+    path = tmp_path / "oblique.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    raw = pydicom.dcmread(path)
+    key = _sort_key(raw)  # from RawDataElements
+    iop, ipp = np.asarray(raw.ImageOrientationPatient, float), np.asarray(raw.ImagePositionPatient, float)
+    assert key[0] == 0 and key[2] == 17
+    assert key[1] == pytest.approx(float(np.dot(np.cross(iop[:3], iop[3:]), ipp)), abs=1e-9)
+    assert _sort_key(raw) == key  # and after conversion
