@@ -142,8 +142,6 @@ def test_jpegxl_falls_back_to_imagecodecs() -> None:
 
 def test_sort_key_from_raw_bytes_equals_converted_values(tmp_path) -> None:
     """Slices are sorted from the raw DS/IS bytes (fast); the key must be what the converted values give."""
-    import pydicom
-
     from teleradlab.imaging.study import _sort_key
 
     ds = synthesize_study("CT", seed=3, shape=(32, 32), n_images=1, lesions=0).datasets[0]
