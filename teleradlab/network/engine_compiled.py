@@ -33,6 +33,13 @@ INF = math.inf
 
 # --------------------------------------------------------------------------- event heap: (time, seq) order
 @njit(cache=True)
+def _ev_move(ht, hd, dst, src):
+    ht[dst] = ht[src]
+    for j in range(5):
+        hd[dst, j] = hd[src, j]
+
+
+@njit(cache=True)
 def _ev_push(ht, hd, st, t, kind, a, b, c):
     st[0] += 1
     seq = st[0]
@@ -43,9 +50,7 @@ def _ev_push(ht, hd, st, t, kind, a, b, c):
         tp = ht[p]
         if tp < t or (tp == t and hd[p, 0] < seq):
             break
-        ht[k] = tp
-        for j in range(5):
-            hd[k, j] = hd[p, j]
+        _ev_move(ht, hd, k, p)
         k = p
     ht[k] = t
     hd[k, 0] = seq
@@ -73,9 +78,7 @@ def _ev_pop(ht, hd, st):
             if r < n and (ht[r] < ht[m] or (ht[r] == ht[m] and hd[r, 0] < hd[m, 0])):
                 m = r
             if ht[m] < lt or (ht[m] == lt and hd[m, 0] < ls):
-                ht[k] = ht[m]
-                for j in range(5):
-                    hd[k, j] = hd[m, j]
+                _ev_move(ht, hd, k, m)
                 k = m
             else:
                 break

@@ -8,7 +8,6 @@ import subprocess
 import numpy as np
 import pydicom
 import pytest
-from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from teleradlab.compression import codecs, compress, compress_array, decompress, get_codec
@@ -20,32 +19,9 @@ LOSSLESS = [c.name for c in codecs() if not c.lossy]
 LOSSY = [c.name for c in codecs() if c.lossy]
 
 
-def native(bits: int, signed: bool, *, frames: int = 1, seed: int = 0) -> Dataset:
-    """A synthetic image using the full range of ``bits`` (signed or not), with structure and noise."""
-    rng = np.random.default_rng(seed)
-    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-    y, x = np.mgrid[0:96, 0:80]
-    base = (np.sin(x / 7.0) + np.cos(y / 11.0)) / 4 + 0.5
-    img = lo + (hi - lo) * np.clip(base + rng.normal(0, 0.05, (frames, 96, 80)), 0, 1)
-    img[:, 0, 0], img[:, 0, 1] = lo, hi  # the extremes must survive
-    alloc = 8 if bits <= 8 else 16
-    data = np.round(img).astype(f"{'i' if signed else 'u'}{alloc // 8}")
-    ds = Dataset()
-    ds.file_meta = Dataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID, ds.SOPInstanceUID = "1.2.840.10008.5.1.4.1.1.7", pydicom.uid.generate_uid()
-    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = 96, 80, 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = alloc, bits, bits - 1, int(signed)
-    if frames > 1:
-        ds.NumberOfFrames = frames
-    ds.ImageType = ["ORIGINAL", "PRIMARY"]
-    ds.PixelData = (data if frames > 1 else data[0]).tobytes()
-    return ds
-
-
 @pytest.mark.parametrize("name", LOSSLESS)
 @pytest.mark.parametrize("bits,signed", [(8, False), (12, False), (12, True), (16, False), (16, True)])
-def test_lossless_round_trip_is_bit_exact(name, bits, signed) -> None:
+def test_lossless_round_trip_is_bit_exact(name, bits, signed, native) -> None:
     codec = get_codec(name)
     ds = native(bits, signed)
     if codec.accepts(compress.__globals__["frame_info"](ds)):
@@ -99,7 +75,7 @@ def test_lossy_attributes_appended_never_overwritten() -> None:
     assert third.LossyImageCompression == "01" and len(third.LossyImageCompressionRatio) == 2
 
 
-def test_multiframe_compresses_frame_by_frame() -> None:
+def test_multiframe_compresses_frame_by_frame(native) -> None:
     ds = native(8, False, frames=4)
     res = compress(ds, "jpeg2000", ratio=6)
     assert res.dataset.NumberOfFrames == 4
@@ -120,7 +96,7 @@ def test_names_uids_and_keywords() -> None:
         "jpeg2000", "htj2k-lossless", "htj2k", "jpegxl-lossless", "jpegxl"}
 
 
-def test_decompress_returns_native_pixels_and_time() -> None:
+def test_decompress_returns_native_pixels_and_time(native) -> None:
     ds = native(12, False)
     comp = compress(ds, "jpegls-near", max_error=3).dataset
     out, seconds = decompress(comp)
@@ -141,7 +117,7 @@ def test_bad_requests(kwargs, match) -> None:
         compress(ds, **kwargs)
 
 
-def test_no_pixel_data() -> None:
+def test_no_pixel_data(native) -> None:
     ds = native(8, False)
     del ds.PixelData
     with pytest.raises(CodecError, match="no Pixel Data"):
@@ -187,7 +163,7 @@ DCMTK = {"jpeg-extended": "dcmdjpeg", "jpeg-baseline": "dcmdjpeg", "jpeg-lossles
 
 @pytest.mark.skipif(shutil.which("dcmdump") is None, reason="dcmtk is not installed (apt-get install dcmtk)")
 @pytest.mark.parametrize("name", [c.name for c in codecs()])
-def test_dcmtk_reads_what_we_write(name, tmp_path) -> None:
+def test_dcmtk_reads_what_we_write(name, tmp_path, native) -> None:
     codec = get_codec(name)
     bits = 8 if name == "jpeg-baseline" else 12
     ds = native(bits, False)

@@ -8,8 +8,6 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
-from pydicom.dataset import Dataset
-from pydicom.uid import ExplicitVRLittleEndian
 
 from teleradlab.compression import codecs, compress
 from teleradlab.compression.compress import frame_info
@@ -29,31 +27,11 @@ def assert_same_as_pydicom(ours: np.ndarray, theirs: np.ndarray, syntax: str) ->
         assert np.array_equal(ours, theirs)
 
 
-def native(bits: int, signed: bool, frames: int) -> Dataset:
-    rng = np.random.default_rng(bits + frames)
-    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-    y, x = np.mgrid[0:64, 0:48]
-    img = lo + (hi - lo) * np.clip((np.sin(x / 5.0) + np.cos(y / 9.0)) / 4 + 0.5
-                                   + rng.normal(0, 0.05, (frames, 64, 48)), 0, 1)
-    img[:, 0, 0], img[:, 0, 1] = lo, hi
-    alloc = 8 if bits <= 8 else 16
-    ds = Dataset()
-    ds.file_meta = Dataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID, ds.SOPInstanceUID = "1.2.840.10008.5.1.4.1.1.7", pydicom.uid.generate_uid()
-    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = 64, 48, 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = alloc, bits, bits - 1, int(signed)
-    if frames > 1:
-        ds.NumberOfFrames = frames
-    ds.PixelData = np.round(img).astype(f"{'i' if signed else 'u'}{alloc // 8}").tobytes()
-    return ds
-
-
 @pytest.mark.parametrize("name", DIRECT)
 @pytest.mark.parametrize("bits,signed,frames", [(8, False, 1), (12, False, 1), (12, True, 3), (16, False, 2),
                                                 (16, True, 1)])
-def test_direct_route_equals_pixel_array(name, bits, signed, frames) -> None:
-    ds = native(bits, signed, frames)
+def test_direct_route_equals_pixel_array(name, bits, signed, frames, native) -> None:
+    ds = native(bits, signed, frames=frames)
     codec = next(c for c in codecs() if c.name == name)
     why = codec.accepts(frame_info(ds))
     if why:
@@ -81,7 +59,7 @@ def test_foreign_files_decode_as_pydicom_does(filename) -> None:
     assert_same_as_pydicom(decode_pixels(ds), theirs, str(ds.file_meta.TransferSyntaxUID))
 
 
-def test_jpeg_xl_which_pydicom_cannot_decode() -> None:
-    ds = native(12, False, 2)
+def test_jpeg_xl_which_pydicom_cannot_decode(native) -> None:
+    ds = native(12, False, frames=2)
     enc = compress(ds, "jpegxl-lossless").dataset
     assert np.array_equal(decode_pixels(enc), ds.pixel_array)
