@@ -11,7 +11,8 @@ from teleradlab.compression.compress import (
     compress_study,
     decompress,
 )
+from teleradlab.compression.decode_cost import decode_benchmark, decode_table
 from teleradlab.compression.registry import Codec, FrameInfo, codecs, get_codec
 
-__all__ = ["Codec", "CompressionResult", "FrameInfo", "codecs", "compress", "compress_array", "compress_study", "decompress",
-           "get_codec"]
+__all__ = ["Codec", "CompressionResult", "FrameInfo", "codecs", "compress", "compress_array", "compress_study",
+           "decode_benchmark", "decode_table", "decompress", "get_codec"]
