@@ -18,8 +18,13 @@ test: install
 	$(VENV)/bin/ruff check teleradlab tests benchmarks
 	$(PY) -m pytest
 
+# make lab PORT=8899 BROWSER=no: another port, and no browser opened (print the URL instead).
+PORT    ?= 8888
+BROWSER ?= yes
+
 lab: install
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) \
+		$(if $(filter no 0 false,$(BROWSER)),--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: install
 	@set -e; for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f; done

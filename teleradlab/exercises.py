@@ -7,10 +7,14 @@ trainee calls :func:`check` with their answer::
     check("welcome.transfer_minutes", my_minutes)
 
 In the committed (student) notebooks, the cells a trainee must fill are tagged
-``exercise`` with the metadata ``exercise: <name>`` and raise ``NotImplementedError``.
-Their solutions live beside the notebooks in ``notebooks/solutions/<notebook>.py``;
-:func:`solutions_copy` writes a copy of a notebook with those cells completed, which
-is what ``make run`` and CI execute.
+``exercise`` with the metadata ``exercise: <name>`` and call :func:`unfilled`, which
+raises ``NotImplementedError`` — so JupyterLab's "Run all" stops at the first
+exercise not yet filled in. In a headless run with ``ci=True`` (the README's
+papermill example) :func:`unfilled` instead runs the exercise's solution, printing a
+note that it did. The solutions live beside the notebooks in
+``notebooks/solutions/<notebook>.py``; :func:`solutions_copy` writes a copy of a
+notebook with those cells completed, which is what ``make run`` and CI execute
+(``teleradlab run NOTEBOOK --solutions`` for one notebook).
 """
 
 from __future__ import annotations
@@ -139,6 +143,54 @@ def check(name: str, answer: Any) -> bool:
     return ok
 
 
+def unfilled(name: str, task: str, *, ci: bool = False) -> None:
+    """Stand in for a trainee's answer to exercise ``name`` until they write it.
+
+    Parameters
+    ----------
+    name : str
+        The exercise's registered name.
+    task : str
+        What the trainee must do, e.g. ``"Exercise 1: set answer_minutes"``.
+    ci : bool
+        The notebook's ``ci`` parameter. When true (a headless run such as
+        ``papermill ... -p ci True``), the exercise's solution from
+        ``notebooks/solutions/`` runs in the caller's namespace instead, with a
+        printed note saying so, and the notebook carries on.
+
+    Raises
+    ------
+    NotImplementedError
+        When ``ci`` is false: the exercise is not done yet (this is where
+        "Run all" stops).
+    ParameterError
+        If no exercise has that name.
+    NotebookError
+        In ``ci`` mode, if no solutions file holds the exercise.
+    """
+    import sys
+
+    if name not in _REGISTRY:
+        raise ParameterError(f"no exercise named {name!r}; known: {', '.join(names())}", where="unfilled")
+    if not ci:
+        raise NotImplementedError(f"{task} — replace this cell's code with yours, then run it and the check below")
+    source, code = _solution_of(name)
+    print(f"[ci run] {task} is not filled in; running its solution from {source.name} instead.")
+    caller = sys._getframe(1).f_globals
+    exec(compile(code, f"<solution {name}>", "exec"), caller)  # the project's own solutions file, never user input
+
+
+def _solution_of(name: str) -> tuple[Path, str]:
+    from teleradlab.datasets import notebooks_dir
+
+    folder = notebooks_dir() / "solutions"
+    for f in sorted(folder.glob("*.py")):
+        solutions = load_solutions(f)
+        if name in solutions:
+            return f, solutions[name]
+    raise NotebookError(f"no solution for exercise {name!r}", where=str(folder))
+
+
 _SOLUTION_HEADER = re.compile(r"^# %% exercise:\s*(\S+)\s*$", re.MULTILINE)
 
 
@@ -238,12 +290,9 @@ register(Exercise(
 
 
 def _rural_transfer_minutes() -> float:
-    from pathlib import Path
-
     from teleradlab.network import load_scenario
 
-    root = Path(__file__).resolve().parents[1]
-    sc = load_scenario(root / "datasets" / "scenarios" / "two_hospitals_one_hub.yaml")
+    sc = load_scenario("two_hospitals_one_hub")
     return sc.link("rural-clinic", "hub").transfer_minutes(2 * 10_485_760 / 20)
 
 

@@ -32,6 +32,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     Path
         A temporary file in the same folder (same file system, so the final
         rename is atomic). On an exception it is removed and ``path`` is untouched.
+        The file gets the permissions of any new file (``0666`` less the umask),
+        not ``mkstemp``'s private ``0600``.
 
     Examples
     --------
@@ -45,6 +47,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".tmp{dest.suffix}", dir=dest.parent)
+    # mkstemp creates 0600 files; a result must get the permissions any new file
+    # of this user gets (0666 less the umask), as open() would have given it.
+    os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -56,6 +61,17 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _umask() -> int:
+    """The process's umask: from /proc on Linux, else by setting it and putting it straight back."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:

@@ -13,7 +13,9 @@ import argparse
 import contextlib
 import html
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -27,6 +29,38 @@ from teleradlab.progress import progress
 from teleradlab.widgets.static import HEADLESS_ENV
 
 KERNEL_NAME = "teleradlab"
+
+
+def _ipc_kernel_manager() -> type:
+    """A kernel manager that talks to its kernel over UNIX sockets (``ipc``), not TCP.
+
+    Headless kernels then never listen on a network port, and ipykernel has no
+    reason to warn "Kernel is running over TCP without encryption". The sockets
+    live in a fresh private folder under the system's temporary folder (short, as
+    socket paths are limited to about 100 bytes), removed when the kernel's
+    resources are cleaned up. Windows has no ``ipc`` transport and keeps TCP.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    if os.name == "nt":  # pragma: no cover - no UNIX sockets
+        return AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _transport_default(self) -> str:
+            return "ipc"
+
+        def _ip_default(self) -> str:
+            self._socket_dir = tempfile.mkdtemp(prefix="teleradlab-kernel-")
+            return os.path.join(self._socket_dir, "k")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart and getattr(self, "_socket_dir", None):
+                shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+    return IPCKernelManager
 
 
 @dataclass
@@ -87,7 +121,8 @@ def find_notebooks(folder: str | os.PathLike[str] = "notebooks") -> list[Path]:
 
 
 def execute_notebook(path: Path, out_dir: Path, *, parameters: dict | None = None,
-                     timeout: float | None = 1800, solutions: bool = True) -> NotebookRun:
+                     timeout: float | None = 1800, solutions: bool = True,
+                     cwd: str | os.PathLike[str] | None = None) -> NotebookRun:
     """Execute one notebook through papermill and render it to HTML.
 
     Parameters
@@ -103,6 +138,9 @@ def execute_notebook(path: Path, out_dir: Path, *, parameters: dict | None = Non
     solutions : bool
         Execute the solutions copy (exercise cells completed, see
         :func:`teleradlab.exercises.solutions_copy`) rather than the student version.
+    cwd : path-like, optional
+        The kernel's working folder; by default the notebook's own folder, as in
+        JupyterLab. Notebooks find their data through the package, so any folder works.
 
     Returns
     -------
@@ -122,7 +160,8 @@ def execute_notebook(path: Path, out_dir: Path, *, parameters: dict | None = Non
         try:
             pm.execute_notebook(
                 str(source), str(tmp), parameters=parameters or {}, kernel_name=KERNEL_NAME,
-                progress_bar=False, cwd=str(path.parent.resolve()), execution_timeout=timeout,
+                progress_bar=False, cwd=str(Path(cwd or path.parent).resolve()), execution_timeout=timeout,
+                kernel_manager_class=_ipc_kernel_manager(),
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a status
             error = _one_line(exc)
@@ -137,7 +176,8 @@ def execute_notebook(path: Path, out_dir: Path, *, parameters: dict | None = Non
 
 
 def run_notebooks(notebooks: Sequence[Path], out_dir: str | os.PathLike[str] = "build", *,
-                  parameters: dict | None = None, workers: int | None = None) -> list[NotebookRun]:
+                  parameters: dict | None = None, workers: int | None = None, solutions: bool = True,
+                  cwd: str | os.PathLike[str] | None = None) -> list[NotebookRun]:
     """Execute notebooks (in parallel, one kernel each) and write the index.
 
     Parameters
@@ -150,6 +190,10 @@ def run_notebooks(notebooks: Sequence[Path], out_dir: str | os.PathLike[str] = "
         Parameters injected into every notebook.
     workers : int, optional
         Notebooks run at once; by default the number of CPU cores (at most 4).
+    solutions : bool
+        Run the solutions copies (default) or the student notebooks as they are.
+    cwd : path-like, optional
+        The kernels' working folder (default: each notebook's own folder).
 
     Returns
     -------
@@ -163,7 +207,8 @@ def run_notebooks(notebooks: Sequence[Path], out_dir: str | os.PathLike[str] = "
     workers = workers or min(4, os.cpu_count() or 1)
     runs: dict[Path, NotebookRun] = {}
     with kernel_environment(), ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(execute_notebook, nb, out, parameters=parameters): nb for nb in notebooks}
+        futures = {pool.submit(execute_notebook, nb, out, parameters=parameters, solutions=solutions, cwd=cwd): nb
+                   for nb in notebooks}
         bar = progress(total=len(futures), desc="notebooks", unit="nb")
         for fut in as_completed(futures):
             nb = futures[fut]
@@ -250,13 +295,20 @@ def build_datasets(*, ci: bool) -> None:
 
 
 def main_job(*, notebooks_dir: str = "notebooks", out_dir: str = "build", ci: bool = False,
-             datasets: bool = True, workers: int | None = None) -> int:
-    """Build datasets, run the curriculum and write the index; return an exit code."""
-    notebooks = find_notebooks(notebooks_dir)
+             datasets: bool = True, workers: int | None = None, notebooks: Sequence[str] = (),
+             solutions: bool = True) -> int:
+    """Build datasets, run the curriculum (or the ``notebooks`` given) and write the index.
+
+    Returns
+    -------
+    int
+        The exit code: 0 when every notebook ran, else 1.
+    """
+    chosen = [_notebook_file(n) for n in notebooks] if notebooks else find_notebooks(notebooks_dir)
     if datasets:
         build_datasets(ci=ci)
     started = time.perf_counter()
-    runs = run_notebooks(notebooks, out_dir, parameters={"ci": ci}, workers=workers)
+    runs = run_notebooks(chosen, out_dir, parameters={"ci": ci}, workers=workers, solutions=solutions)
     failed = [r for r in runs if r.status != "ok"]
     for r in runs:
         print(f"{r.status:>6}  {r.seconds:7.1f} s  {r.name}" + (f"  ({r.error})" if r.error else ""))
@@ -268,17 +320,34 @@ def main_job(*, notebooks_dir: str = "notebooks", out_dir: str = "build", ci: bo
     return 0
 
 
+def _notebook_file(name: str) -> Path:
+    p = Path(name)
+    if p.suffix != ".ipynb" or not p.is_file():
+        raise NotebookError("not a notebook file (give paths such as notebooks/08_case_study_sparse_region.ipynb)",
+                            where=name)
+    return p
+
+
 def _run(args: argparse.Namespace) -> int:
     return main_job(notebooks_dir=args.notebooks, out_dir=args.out, ci=args.ci,
-                    datasets=not args.no_datasets, workers=args.workers)
+                    datasets=not args.no_datasets, workers=args.workers, notebooks=args.notebook,
+                    solutions=args.solutions)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``run`` subcommand (the main job)."""
+    from teleradlab.cli import output_folder, positive_int
+
     p = subparsers.add_parser("run", help="build datasets, execute every notebook headless, write build/index.html")
+    p.add_argument("notebook", nargs="*", help="run only these notebook files (default: every notebook)")
+    sol = p.add_mutually_exclusive_group()
+    sol.add_argument("--solutions", dest="solutions", action="store_true", default=True,
+                     help="fill the exercise cells with their solutions first (the default)")
+    sol.add_argument("--student", dest="solutions", action="store_false",
+                     help="run the notebooks as committed: unfilled exercises stop the run, unless --ci")
     p.add_argument("--notebooks", default="notebooks", help="folder of notebooks (default: notebooks)")
-    p.add_argument("--out", default="build", help="build folder (default: build)")
+    p.add_argument("--out", default="build", type=output_folder, help="build folder (default: build)")
     p.add_argument("--ci", action="store_true", help="run in CI mode (smaller sizes)")
     p.add_argument("--no-datasets", action="store_true", help="do not build the sample datasets first")
-    p.add_argument("--workers", type=int, default=None, help="notebooks executed at once")
+    p.add_argument("--workers", type=positive_int, default=None, help="notebooks executed at once")
     p.set_defaults(func=_run)

@@ -45,7 +45,9 @@ def test_student_cells_raise_and_solutions_complete_them(path: Path, tmp_path: P
     cells = exercises.exercise_cells(nb)
     for name, cell in cells.items():
         assert name in exercises.names(), f"{path.name}: exercise {name} is not registered"
-        assert "raise NotImplementedError" in "".join(cell["source"]), f"{path.name}: {name} is not a student cell"
+        source = "".join(cell["source"])
+        assert "raise NotImplementedError" in source or f'unfilled("{name}"' in source, \
+            f"{path.name}: {name} is not a student cell"
     out = exercises.solutions_copy(path, tmp_path / path.name)
     solved = exercises.exercise_cells(json.loads(out.read_text()))
     assert all("NotImplementedError" not in c["source"] for c in solved.values())
@@ -59,3 +61,19 @@ def test_missing_solution_is_an_error(tmp_path: Path) -> None:
     nbformat.write(nb, tmp_path / "x.ipynb")
     with pytest.raises(NotebookError, match="without a solution"):
         exercises.solutions_copy(tmp_path / "x.ipynb", tmp_path / "out.ipynb")
+
+
+def test_unfilled_stops_a_trainee_and_fills_in_a_ci_run(capsys, monkeypatch) -> None:
+    monkeypatch.setenv(exercises.STRICT_ENV, "1")
+    with pytest.raises(NotImplementedError, match="Exercise 1: set answer_minutes"):
+        exercises.unfilled("welcome.transfer_minutes", "Exercise 1: set answer_minutes")
+    namespace: dict = {}
+    exec('from teleradlab.exercises import unfilled\n'
+         'unfilled("welcome.transfer_minutes", "Exercise 1: set answer_minutes", ci=True)\n'
+         'from teleradlab.exercises import check\n'
+         'ok = check("welcome.transfer_minutes", answer_minutes)', namespace)
+    assert namespace["ok"] and namespace["answer_minutes"] == pytest.approx(400 * 0.5 * 8 / 10 / 60)
+    out = capsys.readouterr().out
+    assert "[ci run] Exercise 1: set answer_minutes is not filled in; running its solution from 00_welcome.py" in out
+    with pytest.raises(ParameterError, match="no exercise named"):
+        exercises.unfilled("nope", "x", ci=True)

@@ -59,3 +59,18 @@ def test_stale_temporaries_of_a_killed_write_are_removed(tmp_path) -> None:
     assert orphan.exists() and not (tmp_path / "x.json").exists()
     assert remove_stale_temporaries(tmp_path) == [orphan]
     assert keep.exists() and (tmp_path / ".hidden-config").exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_results_get_the_users_umask_not_0600(tmp_path: Path, umask: int) -> None:
+    import os
+    import stat
+
+    old = os.umask(umask)
+    try:
+        written = atomic_write_text(tmp_path / "out.txt", "x")
+        opened = tmp_path / "plain.txt"
+        opened.write_text("x")  # what open() gives a new file under this umask: the independent reference
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(written.stat().st_mode) == stat.S_IMODE(opened.stat().st_mode) == 0o666 & ~umask

@@ -94,3 +94,50 @@ def test_missing_folder_is_a_clear_error(tmp_path) -> None:
 
     with pytest.raises(NotebookError, match="no notebooks found"):
         runner.find_notebooks(tmp_path)
+
+
+@pytest.mark.timeout(300)
+def test_headless_kernels_use_ipc_and_print_no_tcp_warning(tmp_path) -> None:
+    """ipykernel warns "running over TCP without encryption" on stderr for TCP kernels; ours use UNIX sockets."""
+    import subprocess
+    import textwrap
+
+    src = _notebook(tmp_path / "01_x.ipynb", "print('ran')")
+    script = textwrap.dedent(f"""
+        from pathlib import Path
+        from teleradlab import runner
+        with runner.kernel_environment():
+            r = runner.execute_notebook(Path({str(src)!r}), Path({str(tmp_path / 'build')!r}), cwd={str(tmp_path)!r})
+        print(r.status, r.error)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+    assert done.stdout.split()[:1] == ["ok"], done.stdout + done.stderr
+    assert "without encryption" not in done.stderr
+    manager = runner._ipc_kernel_manager()(kernel_name="teleradlab")
+    assert manager.transport == "ipc" and len(manager.ip) < 90  # UNIX socket paths are limited to ~107 bytes
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_run_one_notebook_with_its_solutions_from_the_cli(tmp_path, monkeypatch, capsys) -> None:
+    """`teleradlab run NOTEBOOK --solutions` fills the exercise cells; `--student --ci` uses unfilled()'s fallback."""
+    from teleradlab.cli import main
+
+    nbs = tmp_path / "nbs"
+    (nbs / "solutions").mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("ci = False")
+    params.metadata["tags"] = ["parameters"]
+    ex = nbformat.v4.new_code_cell('raise NotImplementedError("Exercise 1: set answer_minutes")')
+    ex.metadata.update({"tags": ["exercise"], "exercise": "welcome.transfer_minutes"})
+    nb.cells = [params, ex, nbformat.v4.new_code_cell(
+        "from teleradlab.exercises import check\nassert check('welcome.transfer_minutes', answer_minutes)")]
+    nb.metadata["kernelspec"] = {"name": "teleradlab", "display_name": "Python (teleradlab)", "language": "python"}
+    nbformat.write(nb, nbs / "00_one.ipynb")
+    (nbs / "solutions" / "00_one.py").write_text("# %% exercise: welcome.transfer_minutes\nanswer_minutes = 400 * 0.5 * 8 / 10 / 60\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "nbs/00_one.ipynb", "--solutions", "--ci", "--no-datasets", "--out", "b1"]) == 0
+    assert main(["run", "nbs/00_one.ipynb", "--student", "--ci", "--no-datasets", "--out", "b2"]) == 1
+    assert "NotImplementedError" in capsys.readouterr().out
+    assert main(["run", "nbs/nope.ipynb", "--no-datasets"]) != 0
+    assert "not a notebook file" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from teleradlab.errors import ScenarioError
+from teleradlab.errors import ScenarioError, TeleradlabError
 from teleradlab.network import defaults as D
 
 ROUTING = ("local_first", "least_loaded", "nearest", "subspecialty", "follow_the_sun")
@@ -628,13 +628,33 @@ def _find_item(items: list, key: str) -> int | None:
     return None
 
 
+def _scenario_file(spec: str | os.PathLike[str]) -> Path:
+    """An existing file as given, else a bundled scenario of that name (a bare name, no folder)."""
+    from teleradlab import datasets
+
+    p = Path(spec)
+    if p.is_file():
+        return p
+    if len(p.parts) == 1:
+        try:
+            return datasets.scenario(str(spec))
+        except TeleradlabError:
+            pass
+    try:
+        known = ", ".join(datasets.scenario_names())
+    except TeleradlabError:
+        known = "none installed"
+    raise ScenarioError(f"no such scenario file, nor a bundled scenario name (bundled: {known})", where=str(p))
+
+
 def load_scenario(path_or_dict: str | os.PathLike[str] | dict, *, overrides: dict[str, Any] | None = None) -> Scenario:
     """Load and validate a scenario from a YAML file or a mapping.
 
     Parameters
     ----------
     path_or_dict : path-like or dict
-        A YAML file (see ``datasets/scenarios/``) or the same structure as a dict.
+        A YAML file, the name of a bundled scenario (``"siberia_hub_spoke"``, see
+        :func:`teleradlab.datasets.scenario_names`), or the same structure as a dict.
     overrides : dict, optional
         Dotted-key overrides applied before validation (see :func:`apply_overrides`).
 
@@ -652,9 +672,7 @@ def load_scenario(path_or_dict: str | os.PathLike[str] | dict, *, overrides: dic
     if isinstance(path_or_dict, dict):
         raw, source = path_or_dict, "scenario"
     else:
-        p = Path(path_or_dict)
-        if not p.is_file():
-            raise ScenarioError("no such scenario file", where=str(p))
+        p = _scenario_file(path_or_dict)
         try:
             raw = yaml.safe_load(p.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
