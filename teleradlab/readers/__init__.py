@@ -1,0 +1,1 @@
+"""Human reader studies: design, reading, storage and multi-reader multi-case (MRMC) analysis."""
