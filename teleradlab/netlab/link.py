@@ -82,7 +82,7 @@ def lab_namespaces() -> list[str]:
 
 
 def cleanup_stale() -> list[str]:
-    """Remove lab namespaces whose owning process is gone (after a hard kill).
+    """Remove lab namespaces whose owning process is gone (after a hard kill), and their processes.
 
     Returns
     -------
@@ -96,6 +96,12 @@ def cleanup_stale() -> list[str]:
         except (IndexError, ValueError):
             continue
         if not Path(f"/proc/{pid}").exists():
+            pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
+            for p in pids:
+                try:
+                    os.kill(int(p), signal.SIGKILL)
+                except (ProcessLookupError, ValueError):
+                    pass
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
             removed.append(ns)
     return removed
@@ -214,6 +220,18 @@ class EmulatedLink:
                 _stop(proc)
         self._procs.remove(proc)
         return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+    def close_process(self, proc: subprocess.Popen) -> None:
+        """Stop a process started with :meth:`popen` now rather than when the link closes.
+
+        Parameters
+        ----------
+        proc : subprocess.Popen
+            The process.
+        """
+        _stop(proc)
+        if proc in self._procs:
+            self._procs.remove(proc)
 
     # -- life cycle -----------------------------------------------------------------
     def __enter__(self) -> EmulatedLink:

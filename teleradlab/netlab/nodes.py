@@ -339,9 +339,10 @@ def _storescu(link: Any, files: list[Path], receiver: Receiver, nodelay: bool, t
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
+        link.close_process(proc)
         raise EnvironmentProblem(f"storescu did not finish within {timeout:.0f} s", where="netlab") from exc
     t_end = time.time()
-    link._procs.remove(proc)
+    link.close_process(proc)
     t0, done, errors = None, [], []
     for line in out.splitlines():
         m = _LOG_LINE.match(line)

@@ -181,9 +181,6 @@ def measure_link(link: Any, *, seconds: float = 1.0, port: int = 5201) -> dict[s
             raise EnvironmentProblem("the link probe failed: " + res.stderr.strip()[-300:], where="netlab")
         out = json.loads(res.stdout)
     finally:
-        link._procs.remove(srv)
-        from teleradlab.netlab.link import _stop
-
-        _stop(srv)
+        link.close_process(srv)
     out.update(bandwidth_mbps=link.bandwidth_mbps, nominal_rtt_ms=link.rtt_ms)
     return out

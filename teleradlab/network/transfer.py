@@ -61,7 +61,9 @@ class TransferConstants:
         Fixed cost of one association besides its round trips (negotiation, process
         work at both ends). Fitted.
     instance_rtts : float
-        Round trips per C-STORE: the sender waits for the C-STORE-RSP (PS3.7).
+        Round trips per C-STORE: the sender waits for the C-STORE-RSP (PS3.7), so at
+        least 1; fitted, since the TCP receive window of a young connection can add
+        part of a round (bounded below by 1 in the fit).
     instance_fixed_s : float
         Processing per C-STORE instance at both ends (encode, write). Fitted.
     nagle_delack_s : float
@@ -154,7 +156,8 @@ class TransferConstants:
 
 #: The constants :func:`teleradlab.netlab.calibrate` fits, per protocol.
 FITTED: dict[str, tuple[str, ...]] = {
-    "cstore": ("cstore_efficiency", "assoc_fixed_s", "instance_fixed_s", "nagle_delack_s", "nagle_rtts"),
+    "cstore": ("cstore_efficiency", "assoc_fixed_s", "instance_rtts", "instance_fixed_s", "nagle_delack_s",
+               "nagle_rtts"),
     "stow-rs": ("stow_efficiency", "stow_fixed_s", "stow_instance_fixed_s"),
     "bundle": ("bundle_efficiency", "bundle_fixed_s", "bundle_instance_fixed_s"),
 }

@@ -1,0 +1,152 @@
+"""CLI: ``teleradlab netlab check | probe | run | calibrate | cleanup``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _interruptible(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Treat SIGTERM like Ctrl-C, so the lab's clean-up runs either way."""
+
+    def wrapped(args: argparse.Namespace) -> int:
+        def on_term(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, on_term)
+        try:
+            return func(args)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    return wrapped
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(v) for v in text.split(",") if v.strip())
+
+
+def _check(args: argparse.Namespace) -> int:
+    from teleradlab.netlab.link import availability
+    from teleradlab.netlab.nodes import missing_tool, software_versions
+
+    why = availability()
+    print(why or "netlab: namespaces, TUN and tc available")
+    for name in ("storescu", "storescp", "pynetdicom", "orthanc", "stow"):
+        line = missing_tool(name)
+        if line:
+            print(line)
+    print(json.dumps(software_versions()))
+    return 1 if why else 0
+
+
+def _probe(args: argparse.Namespace) -> int:
+    from teleradlab.netlab.link import EmulatedLink
+    from teleradlab.netlab.probe import measure_link
+
+    with EmulatedLink(args.bandwidth, args.rtt) as link:
+        m = measure_link(link)
+    print(f"link {args.bandwidth:g} Mbit/s, {args.rtt:g} ms: round trip {m['rtt_ms']:.2f} ms "
+          f"(min {m['rtt_ms_min']:.2f}, max {m['rtt_ms_max']:.2f}), throughput {m['throughput_mbps']:.2f} Mbit/s")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from teleradlab.files import atomic_write_json
+    from teleradlab.netlab.run import run_transfer
+
+    res = run_transfer(args.study, bandwidth_mbps=args.bandwidth, rtt_ms=args.rtt, sender=args.sender,
+                       receiver=args.receiver, nodelay=args.nodelay, associations=args.associations,
+                       batch=args.batch, seed=args.seed)
+    s = res.summary()
+    print(f"{s['study']}: {s['n_instances']} instances, {s['total_bytes'] / 1e6:.2f} MB, {s['sender']} -> "
+          f"{s['receiver']} ({s['protocol']}{', TCP_NODELAY' if s['nodelay'] else ''})\n"
+          f"  measured  total {s['measured_total_s']:.3f} s, first image {s['measured_first_image_s']:.3f} s\n"
+          f"  predicted total {s['predicted_total_s']:.3f} s, first image {s['predicted_first_image_s']:.3f} s "
+          f"({100 * s['relative_error']:+.1f}%)")
+    if res.errors:
+        print(f"  {len(res.errors)} errors reported by the sender, first: {res.errors[0]}")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / "summary.json", s)
+        res.timeline().to_csv(out / "timeline.csv", index=False)
+        print(f"  summary.json and timeline.csv in {out}")
+    return 1 if res.errors else 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from teleradlab.netlab.calibrate import GRIDS, calibrate, measure_grid
+
+    grid = "full" if args.full else "reduced"
+    table = None
+    if args.table:
+        table = pd.concat([pd.read_csv(p) for p in args.table], ignore_index=True)
+    elif args.bandwidths or args.rtts:
+        g = GRIDS[grid]
+        table = measure_grid(bandwidths=_floats(args.bandwidths) if args.bandwidths else g["bandwidths"],
+                             rtts=_floats(args.rtts) if args.rtts else g["rtts"], studies=g["studies"],
+                             nodelays=g["nodelays"], sender=args.sender, receiver=args.receiver,
+                             out=Path(args.out) / "transfer_measured.partial.csv" if args.out else None)
+        if args.measure_only:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            table.to_csv(Path(args.out) / "transfer_measured.csv", index=False)
+            print(f"{len(table)} points measured; table in {args.out}")
+            return 0
+    cal = calibrate(grid, sender=args.sender, receiver=args.receiver, table=table, out=args.out)
+    print(f"{len(cal.table)} points; predicted within 15% on {100 * cal.within_15:.0f}%")
+    for name, v, se in zip(cal.fit["names"], cal.fit["values"], cal.fit["standard_errors"], strict=True):
+        print(f"  {name} = {v:.4g} ± {se:.2g}")
+    print("largest misses:\n" + cal.misses(5).to_string(index=False))
+    if args.out:
+        print(f"transfer_measured.csv and transfer_calibration.json in {args.out}")
+    return 0
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    from teleradlab.netlab.link import cleanup_stale
+
+    removed = cleanup_stale()
+    print(f"removed {len(removed)} stale lab namespaces" + (f": {', '.join(removed)}" if removed else ""))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``netlab`` subcommand and its actions."""
+    p = subparsers.add_parser("netlab", help="emulated-WAN lab: real DICOM transfers over a shaped, delayed link")
+    sub = p.add_subparsers(dest="netlab_command", metavar="ACTION", required=True)
+    c = sub.add_parser("check", help="say whether the lab can run here and which software it found")
+    c.set_defaults(func=_check)
+    pr = sub.add_parser("probe", help="make a link and measure its round trip and throughput")
+    pr.add_argument("--bandwidth", type=float, default=10, help="Mbit/s")
+    pr.add_argument("--rtt", type=float, default=50, help="ms")
+    pr.set_defaults(func=_interruptible(_probe))
+    r = sub.add_parser("run", help="send a study across a link and compare with the model")
+    r.add_argument("study", help="synthetic study (1x10MB, 100x50kB, 100x0.5MB, NxKIND) or a folder of DICOM files")
+    r.add_argument("--bandwidth", type=float, default=10, help="Mbit/s")
+    r.add_argument("--rtt", type=float, default=50, help="ms")
+    r.add_argument("--sender", default="storescu", choices=("storescu", "pynetdicom", "stow", "bundle"))
+    r.add_argument("--receiver", default=None, choices=("storescp", "pynetdicom", "orthanc"))
+    r.add_argument("--nodelay", action="store_true", help="TCP_NODELAY at both ends")
+    r.add_argument("--associations", type=int, default=1)
+    r.add_argument("--batch", type=int, default=None, help="instances per STOW-RS request")
+    r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--out", default=None, help="folder for summary.json and timeline.csv")
+    r.set_defaults(func=_interruptible(_run))
+    k = sub.add_parser("calibrate", help="run a grid and fit the transfer model's constants")
+    k.add_argument("--full", action="store_true", help="the full grid of issue 11 (most of an hour)")
+    k.add_argument("--bandwidths", default=None, help="override the grid's bandwidths, e.g. 2,10")
+    k.add_argument("--rtts", default=None, help="override the grid's round trips, e.g. 0,50")
+    k.add_argument("--measure-only", action="store_true", help="measure (with --bandwidths/--rtts) without fitting")
+    k.add_argument("--table", nargs="*", default=None, help="fit measured CSV table(s) instead of measuring")
+    k.add_argument("--sender", default="storescu", choices=("storescu", "pynetdicom", "stow", "bundle"))
+    k.add_argument("--receiver", default=None, choices=("storescp", "pynetdicom", "orthanc"))
+    k.add_argument("--out", default=None, help="folder for transfer_measured.csv and transfer_calibration.json")
+    k.set_defaults(func=_interruptible(_calibrate))
+    cl = sub.add_parser("cleanup", help="remove lab namespaces left by a killed run")
+    cl.set_defaults(func=_cleanup)
