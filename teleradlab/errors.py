@@ -26,6 +26,32 @@ class TeleradlabError(Exception):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception as one line: its message's lines joined with "; ", cut to ``limit`` characters.
+
+    Library messages often span lines (pydicom lists each plugin's failure on its
+    own line); a user-facing error is one line.
+
+    Parameters
+    ----------
+    exc : BaseException
+    limit : int
+        Longest result, in characters.
+
+    Returns
+    -------
+    str
+        The message, or the exception's class name when it has none.
+
+    Examples
+    --------
+    >>> one_line(ValueError("first\\n  second"))
+    'first; second'
+    """
+    text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class DicomError(TeleradlabError):
     """A DICOM file or study that cannot be read, written or used."""
 

@@ -5,17 +5,54 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from teleradlab.cli import non_negative_int, report_skipped
+
+
+def _ratio(text: str) -> float:
+    from teleradlab.cli import positive_float
+
+    value = positive_float(text)
+    if value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a compression ratio is above 1")
+    return value
+
+
+def _finite(text: str) -> float:
+    from teleradlab.cli import non_negative_float
+
+    return non_negative_float(text)
+
 
 def _compress(args: argparse.Namespace) -> int:
     from teleradlab.compression.compress import compress
     from teleradlab.compression.registry import get_codec
-    from teleradlab.errors import CodecError
-    from teleradlab.files import atomic_path
-    from teleradlab.imaging.study import load_study
+    from teleradlab.errors import CodecError, DicomError
+    from teleradlab.imaging.study import load_study, write_dataset
 
     get_codec(args.syntax)  # an unknown syntax fails before anything is read
     src, out = Path(args.input), Path(args.output)
     study = load_study(src)
+    if report_skipped("compress", study.skipped, allowed=args.allow_skipped):
+        return 1
+    single = src.is_file() and len(study) == 1 and "DirectoryRecordSequence" not in _header(src)
+    if single and out.is_dir():
+        raise CodecError("the input is one file, so the output must be a file, not a folder", where=str(out))
+    if not single and out.exists() and not out.is_dir():
+        raise CodecError("the input holds several images, so the output must be a folder", where=str(out))
+    base = src.parent if src.is_file() else src
+    targets = []
+    for ds in study.datasets:
+        if single:
+            targets.append(out)
+            continue
+        name = getattr(ds, "filename", None)
+        rel = Path(name).resolve().relative_to(base.resolve()) if name else Path(str(ds.SOPInstanceUID))
+        targets.append(out / rel)
+    if not args.overwrite:
+        existing = [t for t in targets if t.exists()]
+        if existing:
+            raise DicomError(f"{len(existing)} output file(s) exist already; nothing written — pass --overwrite "
+                             "to replace them", where=str(existing[0]))
     results = []
     for ds in study.datasets:  # compress everything first: nothing is written if one fails
         try:
@@ -23,22 +60,23 @@ def _compress(args: argparse.Namespace) -> int:
                                          max_error=args.max_error, allow_recompression=args.allow_recompression)))
         except CodecError as exc:
             raise CodecError(exc.message, where=f"{getattr(ds, 'filename', src)}: {exc.where}") from None
-    single = src.is_file() and len(results) == 1
-    for ds, res in results:
-        if single:
-            target = out
-        else:
-            rel = Path(ds.filename).relative_to(src) if getattr(ds, "filename", None) else Path(ds.SOPInstanceUID)
-            target = out / rel
-        with atomic_path(target) as tmp:
-            res.dataset.save_as(tmp, enforce_file_format=True)
+    for (_, res), target in zip(results, targets, strict=True):
+        write_dataset(res.dataset, target, overwrite=args.overwrite)
     total_raw = sum(r.ratio * r.compressed_bytes for _, r in results)
     total = sum(r.compressed_bytes for _, r in results)
     print(f"{len(results)} image(s) -> {args.syntax}: ratio {total_raw / total:.2f}:1 "
           f"({total / 1e6:.2f} MB); written to {out}")
-    for path, reason in study.skipped:
-        print(f"skipped {path}: {reason}")
     return 0
+
+
+def _header(path: Path) -> set[str]:
+    """Keywords of a DICOM file's top level, without pixel data (to tell a DICOMDIR)."""
+    import pydicom
+
+    try:
+        return set(pydicom.dcmread(path, stop_before_pixels=True).dir())
+    except Exception:  # noqa: BLE001 - load_study has read it already; this is only a hint
+        return set()
 
 
 def _codecs(args: argparse.Namespace) -> int:
@@ -57,10 +95,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="a DICOM file or folder")
     p.add_argument("output", help="output file (for one input file) or folder")
     p.add_argument("--syntax", required=True, help="codec name, transfer syntax UID or keyword")
-    p.add_argument("--ratio", type=float, help="target compression ratio (lossy syntaxes)")
-    p.add_argument("--quality", type=float, help="codec-specific quality parameter instead of a ratio")
-    p.add_argument("--max-error", type=int, help="JPEG-LS near-lossless NEAR")
+    p.add_argument("--ratio", type=_ratio, help="target compression ratio (lossy syntaxes)")
+    p.add_argument("--quality", type=_finite, help="codec-specific quality parameter instead of a ratio")
+    p.add_argument("--max-error", type=non_negative_int, help="JPEG-LS near-lossless NEAR")
     p.add_argument("--allow-recompression", action="store_true", help="compress already-lossy images again")
+    p.add_argument("--overwrite", action="store_true", help="replace output files that exist")
+    p.add_argument("--allow-skipped", action="store_true", help="go on when some input files cannot be read")
     p.set_defaults(func=_compress)
     c = subparsers.add_parser("codecs", help="list the compression syntaxes and whether they are usable here")
     c.set_defaults(func=_codecs)

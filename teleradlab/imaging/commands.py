@@ -6,6 +6,8 @@ import argparse
 import sys
 import warnings
 
+from teleradlab.cli import non_negative_int, output_folder, positive_int, report_skipped
+
 
 def _build(args: argparse.Namespace) -> int:
     from teleradlab.imaging.datasets import build_datasets
@@ -28,10 +30,15 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from teleradlab.imaging.datasets import import_study
+    from teleradlab.imaging.study import load_study
 
+    study = load_study(args.src)
+    if report_skipped("datasets import", study.skipped, allowed=args.allow_skipped):
+        return 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        target = import_study(args.src, args.name, root=args.root, deidentify_study=not args.keep_identity)
+        target = import_study(study, args.name, root=args.root, deidentify_study=not args.keep_identity,
+                              allow_skipped=True)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     print(f"imported into {target}" + (" (identity kept)" if args.keep_identity else " (de-identified)"))
@@ -55,12 +62,14 @@ def _deid(args: argparse.Namespace) -> int:
     from teleradlab.imaging.study import load_study, save_study
 
     study = load_study(args.src)
+    if report_skipped("dicom deidentify", study.skipped, allowed=args.allow_skipped):
+        return 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         clean = deidentify(study)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
-    files = save_study(clean, args.out)
+    files = save_study(clean, args.out, overwrite=args.overwrite)
     print(f"{len(files)} de-identified instances written to {args.out}")
     return 0
 
@@ -69,11 +78,20 @@ def _synth(args: argparse.Namespace) -> int:
     from teleradlab.imaging.study import save_study
     from teleradlab.imaging.synth import synthesize_study
 
-    shape = tuple(int(v) for v in args.shape.split("x")) if args.shape else None
-    study = synthesize_study(args.modality, seed=args.seed, shape=shape, n_images=args.n_images)
-    files = save_study(study, args.out)
+    study = synthesize_study(args.modality, seed=args.seed, shape=args.shape, n_images=args.n_images)
+    files = save_study(study, args.out, overwrite=args.overwrite)
     print(f"{len(files)} instances of a synthetic {args.modality} study written to {args.out} (truth.json beside)")
     return 0
+
+
+def _shape(text: str) -> tuple[int, int]:
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"{text!r} is not ROWSxCOLS, e.g. 256x256")
+    rows, cols = (int(p) for p in parts)
+    if not (8 <= rows <= 8192 and 8 <= cols <= 8192):
+        raise argparse.ArgumentTypeError(f"{text!r}: rows and columns must be 8..8192")
+    return rows, cols
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -81,7 +99,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ds = subparsers.add_parser("datasets", help="build, verify or import the sample datasets")
     dsub = ds.add_subparsers(dest="action", required=True, metavar="ACTION")
     b = dsub.add_parser("build", help="generate the sample studies into datasets/generated")
-    b.add_argument("--out", default="datasets/generated")
+    b.add_argument("--out", default="datasets/generated", type=output_folder)
     b.add_argument("--ci", action="store_true", help="small images (CI)")
     b.set_defaults(func=_build)
     v = dsub.add_parser("verify", help="check generated files against the manifest")
@@ -90,8 +108,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     i = dsub.add_parser("import", help="import a real study, de-identified")
     i.add_argument("src")
     i.add_argument("name")
-    i.add_argument("--root", default="datasets/imported")
+    i.add_argument("--root", default="datasets/imported", type=output_folder)
     i.add_argument("--keep-identity", action="store_true", help="do not de-identify (only for data without identity)")
+    i.add_argument("--allow-skipped", action="store_true", help="import even if some files cannot be read")
     i.set_defaults(func=_import)
 
     dc = subparsers.add_parser("dicom", help="inspect, de-identify or synthesize DICOM studies")
@@ -101,12 +120,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.set_defaults(func=_info)
     de = csub.add_parser("deidentify", help="apply the PS3.15 Basic profile")
     de.add_argument("src")
-    de.add_argument("out")
+    de.add_argument("out", type=output_folder)
+    de.add_argument("--overwrite", action="store_true", help="replace files already in OUT")
+    de.add_argument("--allow-skipped", action="store_true", help="write even if some files cannot be read")
     de.set_defaults(func=_deid)
     sy = csub.add_parser("synth", help="write a synthetic study")
     sy.add_argument("modality", choices=["CT", "CR", "DX", "MG", "MR", "US"])
-    sy.add_argument("out")
-    sy.add_argument("--seed", type=int, default=0)
-    sy.add_argument("--shape", help="ROWSxCOLS, e.g. 256x256")
-    sy.add_argument("--n-images", type=int)
+    sy.add_argument("out", type=output_folder)
+    sy.add_argument("--seed", type=non_negative_int, default=0)
+    sy.add_argument("--shape", type=_shape, help="ROWSxCOLS, e.g. 256x256")
+    sy.add_argument("--n-images", type=positive_int)
+    sy.add_argument("--overwrite", action="store_true", help="replace files already in OUT")
     sy.set_defaults(func=_synth)

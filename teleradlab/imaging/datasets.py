@@ -17,7 +17,7 @@ from pathlib import Path
 from teleradlab.errors import DicomError
 from teleradlab.files import atomic_write_json
 from teleradlab.imaging.deid import deidentify
-from teleradlab.imaging.study import load_study, save_study
+from teleradlab.imaging.study import Study, load_study, save_study
 from teleradlab.imaging.synth import synthesize_study
 from teleradlab.progress import progress
 
@@ -101,19 +101,29 @@ def verify_datasets(out: str | os.PathLike[str] = DEFAULT_ROOT / "generated") ->
     return problems
 
 
-def import_study(src: str | os.PathLike[str], name: str, *, root: str | os.PathLike[str] = DEFAULT_ROOT / "imported",
-                 deidentify_study: bool = True) -> Path:
+def import_study(src: str | os.PathLike[str] | Study, name: str, *,
+                 root: str | os.PathLike[str] = DEFAULT_ROOT / "imported",
+                 deidentify_study: bool = True, allow_skipped: bool = False) -> Path:
     """Copy a real study into ``datasets/imported/<name>``, de-identified by default.
 
     Parameters
     ----------
-    src : path-like
-        A DICOM file, folder or DICOMDIR.
+    src : path-like or Study
+        A DICOM file, folder or DICOMDIR, or a study already loaded.
     name : str
         Folder name under ``root``.
     deidentify_study : bool
         Apply the PS3.15 Basic profile (default). Turn it off only for data that
         carries no identity.
+    allow_skipped : bool
+        Import a folder even if some of its files cannot be read (``study.skipped``);
+        by default that is an error and nothing is imported.
+
+    Raises
+    ------
+    DicomError
+        A bad name, an unreadable source, or files skipped without ``allow_skipped``
+        (naming how many and the first with its reason).
 
     Returns
     -------
@@ -122,7 +132,12 @@ def import_study(src: str | os.PathLike[str], name: str, *, root: str | os.PathL
     """
     if not name or "/" in name or name.startswith("."):
         raise DicomError(f"invalid dataset name {name!r}", where="name")
-    study = load_study(src)
+    study = src if isinstance(src, Study) else load_study(src)
+    if study.skipped and not allow_skipped:
+        path, reason = study.skipped[0]
+        raise DicomError(f"{len(study.skipped)} file(s) cannot be read (first: {path}: {reason}); nothing "
+                         "imported — pass allow_skipped=True to import the rest",
+                         where="study" if isinstance(src, Study) else str(src))
     if deidentify_study:
         study = deidentify(study)
     target = Path(root) / name

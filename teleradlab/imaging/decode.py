@@ -11,9 +11,16 @@ always goes that way.
 
 from __future__ import annotations
 
+import math
+import warnings
+from collections.abc import Callable
+
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
+from pydicom.uid import UID
+
+from teleradlab.errors import DicomError, one_line
 
 #: Transfer syntaxes newer than some pydicom releases know (DICOM Sup 232, 2024).
 NEW_TRANSFER_SYNTAXES: dict[str, tuple[str, str]] = {
@@ -55,7 +62,7 @@ def _jpegls_decode(stream: bytes) -> np.ndarray:
     return jpeg_ls.decode(np.frombuffer(stream, np.uint8))
 
 
-def _imagecodecs(name: str):
+def _imagecodecs(name: str) -> Callable[[bytes], np.ndarray]:
     def decode(stream: bytes) -> np.ndarray:
         import imagecodecs
 
@@ -77,6 +84,102 @@ DIRECT_DECODERS = {
     "1.2.840.10008.1.2.4.81": _jpegls_decode,  # JPEG-LS Near-Lossless
     **{uid: _imagecodecs(name) for uid, name in IMAGECODECS_DECODERS.items()},
 }
+
+
+def where_of(ds: Dataset) -> str:
+    """The file a dataset was read from, else its SOP Instance UID: the ``where`` of its errors."""
+    return str(getattr(ds, "filename", None) or getattr(ds, "SOPInstanceUID", None) or "dataset")
+
+
+def _int(ds: Dataset, keyword: str, where: str, default: int | None = None) -> int:
+    if keyword not in ds or ds[keyword].value in (None, ""):
+        if default is None:
+            raise DicomError(f"{keyword} is missing", where=where)
+        return default
+    try:
+        return int(ds[keyword].value)
+    except (TypeError, ValueError) as exc:
+        raise DicomError(f"{keyword} is not an integer ({one_line(exc)})", where=where) from None
+
+
+def expected_frames(ds: Dataset) -> int:
+    """Number of Frames (1 when absent), as an integer; :class:`DicomError` if not a positive one."""
+    where = where_of(ds)
+    n = _int(ds, "NumberOfFrames", where, default=1)
+    if n < 1:
+        raise DicomError(f"Number of Frames is {n}; it must be at least 1", where=where)
+    return n
+
+
+def check_pixel_module(ds: Dataset, where: str | None = None) -> None:
+    """Refuse a dataset whose Image Pixel module cannot describe its Pixel Data.
+
+    Checks, each with its own message: Pixel Data present and not empty; Rows,
+    Columns, Bits Allocated present and in range (PS3.5 §8, PS3.3 C.7.6.3);
+    Samples per Pixel 1 or 3; a transfer syntax that is a known one; native pixel
+    data exactly Rows x Columns x Samples x Frames x Bits Allocated / 8 bytes (one
+    padding byte allowed to an even length, PS3.5 §7.1.1); encapsulated pixel data
+    that is encapsulated (PS3.5 A.4); a Palette Color image with its three lookup
+    tables (PS3.3 C.7.6.3.1.5); a Rescale Slope and Intercept that are finite numbers.
+
+    Parameters
+    ----------
+    ds : pydicom.Dataset
+    where : str, optional
+        The file to name in errors; :func:`where_of` by default.
+
+    Raises
+    ------
+    DicomError
+        The first problem found, naming ``where``.
+    """
+    where = where or where_of(ds)
+    if "PixelData" not in ds:
+        raise DicomError("no Pixel Data", where=where)
+    data = ds.PixelData
+    if not data:
+        raise DicomError("Pixel Data is empty", where=where)
+    rows, cols = _int(ds, "Rows", where), _int(ds, "Columns", where)
+    if not (1 <= rows <= 65535 and 1 <= cols <= 65535):
+        raise DicomError(f"image size {rows} x {cols} is outside 1..65535", where=where)
+    bits = _int(ds, "BitsAllocated", where)
+    if bits != 1 and (bits % 8 or not 8 <= bits <= 64):
+        raise DicomError(f"Bits Allocated {bits} is not 1 or a multiple of 8 up to 64", where=where)
+    samples = _int(ds, "SamplesPerPixel", where, default=1)
+    if samples not in (1, 3):
+        raise DicomError(f"Samples per Pixel {samples} is not 1 or 3", where=where)
+    frames = expected_frames(ds)
+    meta = getattr(ds, "file_meta", None)
+    ts = UID(str(getattr(meta, "TransferSyntaxUID", "") or "1.2.840.10008.1.2.1"))
+    if not ts.is_transfer_syntax and str(ts) not in NEW_TRANSFER_SYNTAXES:
+        raise DicomError(f"unknown transfer syntax {ts}", where=where)
+    photometric = str(getattr(ds, "PhotometricInterpretation", "") or "")
+    if photometric == "PALETTE COLOR":
+        missing = [f"{c}PaletteColorLookupTable{k}" for c in ("Red", "Green", "Blue")
+                   for k in ("Descriptor", "Data") if f"{c}PaletteColorLookupTable{k}" not in ds]
+        if missing and "SegmentedRedPaletteColorLookupTableData" not in ds:
+            raise DicomError(f"PALETTE COLOR image without its lookup table ({missing[0]} missing)", where=where)
+    for keyword in ("RescaleSlope", "RescaleIntercept"):
+        if keyword in ds:
+            try:
+                value = float(ds[keyword].value)
+            except (TypeError, ValueError) as exc:
+                raise DicomError(f"{keyword} is not a number ({one_line(exc)})", where=where) from None
+            if not math.isfinite(value) or (keyword == "RescaleSlope" and value == 0):
+                raise DicomError(f"{keyword} is {value}", where=where)
+    if ts.is_encapsulated:
+        if bytes(data[:4]) != b"\xfe\xff\x00\xe0":
+            raise DicomError(f"Pixel Data is not encapsulated although the transfer syntax "
+                             f"{ts.name or ts} is compressed", where=where)
+        return
+    if photometric == "YBR_FULL_422":  # two samples' worth per pixel: Cb and Cr shared by pixel pairs
+        samples = 2
+    expected = (rows * cols * samples * frames * bits + 7) // 8
+    if len(data) not in (expected, expected + 1):
+        state = "truncated" if len(data) < expected else "longer than its attributes say"
+        raise DicomError(f"Pixel Data {state}: it holds {len(data)} bytes but Rows x Columns x Samples x Frames x Bits "
+                         f"= {rows} x {cols} x {samples} x {frames} x {bits} bits needs {expected}",
+                         where=where)
 
 
 def decode_pixels(ds: Dataset) -> np.ndarray:
@@ -104,15 +207,40 @@ def decode_pixels(ds: Dataset) -> np.ndarray:
 
     Raises
     ------
-    Exception
-        Whatever the decoder raises, when neither route can decode the data.
+    DicomError
+        Pixel data its attributes cannot describe (:func:`check_pixel_module`), a
+        decoder failure, or a decoded array whose shape is not Frames x Rows x
+        Columns [x Samples] — naming the file and the reason.
     """
+    where = where_of(ds)
+    check_pixel_module(ds, where)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            arr = _decode(ds)
+        except DicomError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - decoders raise many types; all become one DicomError
+            raise DicomError(f"cannot decode pixel data ({one_line(exc)})", where=where) from None
+    frames, rows, cols = expected_frames(ds), int(ds.Rows), int(ds.Columns)
+    samples = int(getattr(ds, "SamplesPerPixel", 1) or 1)
+    shape = (rows, cols) + ((samples,) if samples > 1 else ())
+    shape = ((frames,) if frames > 1 else ()) + shape
+    if arr.shape != shape:
+        raise DicomError(f"decoded pixel data has shape {arr.shape}, the attributes say {shape} "
+                         f"(Number of Frames {frames})", where=where)
+    for w in caught:  # the decode succeeded: pass its warnings on
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return arr
+
+
+def _decode(ds: Dataset) -> np.ndarray:
     ts = str(ds.file_meta.TransferSyntaxUID) if getattr(ds, "file_meta", None) is not None else ""
     direct = DIRECT_DECODERS.get(ts)
     if direct is not None and int(getattr(ds, "SamplesPerPixel", 1)) == 1 and int(ds.BitsAllocated) in (8, 16):
         try:
             return _decode_frames(ds, direct)
-        except Exception:  # an unusual codestream: let pydicom try
+        except Exception:  # noqa: BLE001 - an unusual codestream: let pydicom try
             pass
     try:
         return ds.pixel_array
@@ -122,7 +250,7 @@ def decode_pixels(ds: Dataset) -> np.ndarray:
     return _decode_frames(ds, DIRECT_DECODERS[ts])
 
 
-def _decode_frames(ds: Dataset, decoder) -> np.ndarray:
+def _decode_frames(ds: Dataset, decoder: Callable[[bytes], np.ndarray]) -> np.ndarray:
     """Decode each frame with ``decoder`` and give the result pydicom's shape, dtype and sign."""
     n = int(getattr(ds, "NumberOfFrames", 1) or 1)
     rows, cols = int(ds.Rows), int(ds.Columns)

@@ -9,6 +9,7 @@ network uses its size, the viewer shows its pixels.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,9 @@ from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian
 
-from teleradlab.errors import DicomError
+from teleradlab.errors import DicomError, TeleradlabError, one_line
 from teleradlab.files import atomic_path
-from teleradlab.imaging.decode import decode_pixels
+from teleradlab.imaging.decode import check_pixel_module, decode_pixels, where_of
 from teleradlab.imaging.display import apply_modality_lut
 
 #: Name of the ground-truth sidecar written beside a synthetic study.
@@ -188,14 +189,8 @@ class Study:
         frames = []
         shape = None
         for ds in s.instances:
-            where = str(getattr(ds, "filename", None) or getattr(ds, "SOPInstanceUID", "instance"))
-            if "PixelData" not in ds:
-                raise DicomError("no Pixel Data", where=where)
-            try:
-                arr = decode_pixels(ds)
-            except Exception as exc:  # noqa: BLE001 - decoder failures have many types
-                raise DicomError(f"cannot decode pixel data ({exc})", where=where) from exc
-            arr = apply_modality_lut(arr, ds)
+            where = where_of(ds)
+            arr = apply_modality_lut(decode_pixels(ds), ds)
             frame_shape = arr.shape[-3:] if int(getattr(ds, "SamplesPerPixel", 1)) > 1 else arr.shape[-2:]
             if shape is None:
                 shape = frame_shape
@@ -217,33 +212,91 @@ def _pixel_bytes(ds: Dataset) -> int:
 def read_dataset(path: str | os.PathLike[str]) -> Dataset:
     """Read one DICOM file, raising :class:`DicomError` naming the file on failure.
 
-    Truncated files, files that are not DICOM and files without Pixel Data are
-    refused here, so that a bad file never surfaces later as an obscure error.
+    Truncated files, files that are not DICOM, and files whose Pixel Data their
+    attributes cannot describe (:func:`~teleradlab.imaging.decode.check_pixel_module`:
+    empty, missing Bits Allocated, unknown transfer syntax, length not Rows x Columns
+    x Samples x Frames x Bits...) are refused here, so that a bad file never surfaces
+    later as an obscure error. A DICOMDIR is returned as it is.
     """
     path = str(path)
     try:
-        ds = pydicom.dcmread(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom warns, then fails or returns a dataset we check below
+            ds = pydicom.dcmread(path)
     except InvalidDicomError as exc:
-        raise DicomError(f"not a DICOM file ({exc})", where=path) from exc
-    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
-        raise DicomError(f"unreadable or truncated DICOM ({exc.__class__.__name__}: {exc})", where=path) from exc
+        raise DicomError(f"not a DICOM file ({one_line(exc)})", where=path) from None
+    except IsADirectoryError:
+        raise DicomError("is a folder, not a DICOM file", where=path) from None
+    except Exception as exc:  # noqa: BLE001 - pydicom, zlib and the OS raise many types
+        raise DicomError(f"unreadable or truncated DICOM ({exc.__class__.__name__}: {one_line(exc)})",
+                         where=path) from None
     if "DirectoryRecordSequence" in ds:
         return ds
     if "PixelData" not in ds and "FloatPixelData" not in ds:
         raise DicomError("no Pixel Data", where=path)
-    expected = _pixel_bytes(ds)
-    if "PixelData" in ds and not ds.file_meta.TransferSyntaxUID.is_compressed and len(ds.PixelData) < expected:
-        raise DicomError(f"truncated pixel data: {len(ds.PixelData)} of {expected} bytes", where=path)
+    check_pixel_module(ds, path)
     return ds
 
 
-def _dicomdir_files(ds: Dataset, root: Path) -> list[Path]:
+def write_dataset(ds: Dataset, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Write one dataset as a DICOM file, atomically, raising :class:`DicomError` on failure.
+
+    Parameters
+    ----------
+    ds : pydicom.Dataset
+        Given File Meta Information if it lacks it (:func:`ensure_file_meta`).
+    path : path-like
+        The file to write.
+    overwrite : bool
+        Replace an existing file; by default an existing file is an error, so that
+        nothing is lost silently.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    DicomError
+        ``path`` exists (and not ``overwrite``), or pydicom cannot encode the dataset —
+        naming the file and the reason.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise DicomError("output file exists already; pass overwrite=True (CLI: --overwrite) to replace it",
+                         where=str(target))
+    if target.is_dir():
+        raise DicomError("output is a folder, not a file", where=str(target))
+    try:
+        ensure_file_meta(ds)
+        with atomic_path(target) as tmp:
+            ds.save_as(tmp, enforce_file_format=True)
+    except TeleradlabError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pydicom's writer raises many types
+        raise DicomError(f"cannot write DICOM ({one_line(exc)})", where=str(target)) from None
+    return target
+
+
+def _dicomdir_files(ds: Dataset, root: Path, where: str) -> list[Path]:
+    """The image files a DICOMDIR references, each confined to the DICOMDIR's folder.
+
+    PS3.10 §8.5 File IDs are components of a path below the File-set's root: a
+    component ``..``, an absolute path or a link out of the folder is refused.
+    """
     files = []
-    for rec in ds.DirectoryRecordSequence:
+    top = root.resolve()
+    for i, rec in enumerate(ds.DirectoryRecordSequence):
         if getattr(rec, "DirectoryRecordType", "") == "IMAGE" and "ReferencedFileID" in rec:
             parts = rec.ReferencedFileID
-            parts = [parts] if isinstance(parts, str) else list(parts)
-            files.append(root.joinpath(*parts))
+            parts = [str(parts)] if isinstance(parts, str) else [str(p) for p in parts]
+            target = root.joinpath(*parts)
+            bad = any(p in ("", ".", "..") or "/" in p or "\\" in p for p in parts)
+            if bad or not target.resolve().is_relative_to(top):
+                raise DicomError(f"ReferencedFileID {'/'.join(parts)!r} points outside the DICOMDIR's folder",
+                                 where=f"{where}: DirectoryRecordSequence[{i}]")
+            files.append(target)
     return files
 
 
@@ -273,7 +326,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
     if p.is_file():
         ds = read_dataset(p)
         if "DirectoryRecordSequence" in ds:
-            return _load_files(_dicomdir_files(ds, p.parent), where=str(p))
+            return _load_files(_dicomdir_files(ds, p.parent, str(p)), where=str(p))
         return Study.from_datasets([ds])
     files = sorted(f for f in p.rglob("*") if f.is_file() and f.name != "DICOMDIR"
                    and not f.name.startswith(".") and f.suffix.lower() not in (".json", ".txt", ".md"))
@@ -315,35 +368,78 @@ def ensure_file_meta(ds: Dataset) -> Dataset:
     return ds
 
 
-def save_study(study: Study, folder: str | os.PathLike[str], *, dicomdir: bool = False) -> list[Path]:
-    """Write one file per instance, in a layout :func:`load_study` reads back.
+def _number(ds: Dataset, tag: int, default: int) -> int:
+    values = _numbers(ds, tag)
+    n = int(values[0]) if values else default
+    return n if n >= 0 else default
 
-    Files go to ``folder/S<series number>/I<instance number>``; each is written
-    atomically. A synthetic study's ground truth goes to ``folder/truth.json``. With ``dicomdir=True`` a DICOMDIR (PS3.10 media directory)
-    is written too, with IDs that follow the 8-character File ID rules.
+
+def save_study(study: Study, folder: str | os.PathLike[str], *, dicomdir: bool = False,
+               overwrite: bool = False) -> list[Path]:
+    """Write one file per instance, in a layout :func:`load_study` reads back — never losing one.
+
+    Files go to ``folder/S<series number>/I<instance number>``; instances that share
+    a Series and Instance Number (allowed by the standard, common after merges) get
+    the next free name ``X<counter>`` instead of overwriting each other, so every
+    instance of ``study`` is written. Names stay within PS3.10's 8-character File ID
+    rules. Each file is written atomically. A synthetic study's ground truth goes to
+    ``folder/truth.json``. With ``dicomdir=True`` a DICOMDIR (PS3.10 media directory)
+    is written too.
+
+    Parameters
+    ----------
+    study : Study
+    folder : path-like
+    dicomdir : bool
+        Also write ``folder/DICOMDIR``.
+    overwrite : bool
+        Replace files already present under those names; by default an existing
+        file is an error (raised before anything is written).
 
     Returns
     -------
     list of Path
-        The files written, in study order.
+        The files written, in study order: one per instance.
+
+    Raises
+    ------
+    DicomError
+        An output file exists (and not ``overwrite``), or an instance cannot be encoded.
     """
     root = Path(folder)
-    written = []
+    if root.exists() and not root.is_dir():
+        raise DicomError("output must be a folder, but a file of that name exists", where=str(root))
+    targets: list[tuple[Dataset, Path]] = []
+    used: set[Path] = set()
+    counter = 0
     for si, s in enumerate(study.series.values(), start=1):
         for ii, ds in enumerate(s.instances, start=1):
-            ensure_file_meta(ds)
-            sub = f"S{int(getattr(ds, 'SeriesNumber', si) or si):03d}"
-            name = f"I{int(getattr(ds, 'InstanceNumber', ii) or ii):05d}"
-            target = root / sub / name
-            with atomic_path(target) as tmp:
-                ds.save_as(tmp, enforce_file_format=True)
-            written.append(target)
+            sub = root / f"S{_number(ds, 0x00200011, si):03d}"
+            target = sub / f"I{_number(ds, 0x00200013, ii):05d}"
+            while target in used:
+                counter += 1
+                target = sub / f"X{counter:07d}"
+            used.add(target)
+            targets.append((ds, target))
+    extra = [root / TRUTH_FILE] if study.truth is not None else []
+    extra += [root / "DICOMDIR"] if dicomdir else []
+    if not overwrite:
+        existing = [str(t) for _, t in targets if t.exists()] + [str(t) for t in extra if t.exists()]
+        if existing:
+            more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+            raise DicomError(f"{len(existing)} output file(s) exist already ({existing[0]}{more}); nothing "
+                             "written: choose an empty folder or pass overwrite=True (CLI: --overwrite)",
+                             where=str(root))
+    written = [write_dataset(ds, target, overwrite=overwrite) for ds, target in targets]
     if study.truth is not None:
         from teleradlab.files import atomic_write_json
 
         atomic_write_json(root / TRUTH_FILE, study.truth)
     if dicomdir:
-        _write_dicomdir(root, written)
+        try:
+            _write_dicomdir(root, written)
+        except Exception as exc:  # noqa: BLE001 - pydicom's FileSet raises ValueError/KeyError/...
+            raise DicomError(f"instances written, but not the DICOMDIR ({one_line(exc)})", where=str(root)) from None
     return written
 
 

@@ -5,6 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from teleradlab.cli import (
+    non_negative_float,
+    non_negative_int,
+    output_folder,
+    positive_float,
+    positive_int,
+)
+
 
 def _simulate(args: argparse.Namespace) -> int:
     from teleradlab.files import atomic_write_json, atomic_write_table
@@ -30,9 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``simulate`` subcommand."""
     p = subparsers.add_parser("simulate", help="simulate a teleradiology network scenario")
     p.add_argument("scenario", help="scenario YAML (see datasets/scenarios/)")
-    p.add_argument("--days", type=float, default=30)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--replications", type=int, default=1)
-    p.add_argument("--warmup-days", type=float, default=0)
-    p.add_argument("--out", required=True, help="folder for studies.parquet, studies.csv, summary.json, PNGs")
+    p.add_argument("--days", type=positive_float, default=30)
+    p.add_argument("--seed", type=non_negative_int, default=1)
+    p.add_argument("--replications", type=positive_int, default=1)
+    p.add_argument("--warmup-days", type=non_negative_float, default=0)
+    p.add_argument("--out", required=True, type=output_folder, help="folder for studies.parquet, studies.csv, summary.json, PNGs")
     p.set_defaults(func=_simulate)

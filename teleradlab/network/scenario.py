@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from teleradlab.errors import ScenarioError, TeleradlabError
+from teleradlab.errors import ScenarioError, TeleradlabError, one_line
 from teleradlab.network import defaults as D
 
 ROUTING = ("local_first", "least_loaded", "nearest", "subspecialty", "follow_the_sun")
@@ -187,6 +187,11 @@ class Scenario:
 
 
 # ------------------------------------------------------------------------ validation
+#: Years a scenario may start in (and its outages lie in): far enough from datetime's
+#: limits (1..9999) that a run of many days, converted between zones, stays inside them.
+MIN_YEAR, MAX_YEAR = 1900, 2199
+
+
 def _fail(message: str, where: str) -> None:
     raise ScenarioError(message, where=where)
 
@@ -373,6 +378,8 @@ def _names(items: list, key: str, where: str) -> None:
     seen = set()
     for i, item in enumerate(items):
         name = item.get(key) if isinstance(item, dict) else None
+        if name is not None and not isinstance(name, str):
+            _fail(f"expected a text name, got {name!r}", f"{where}[{i}].{key}")
         if name in seen:
             _fail(f"duplicate {key} {name!r}", f"{where}[{i}].{key}")
         seen.add(name)
@@ -388,6 +395,8 @@ def _datetime(v: Any, where: str, tz: str) -> dt.datetime:
             value = dt.datetime.fromisoformat(str(v))
         except ValueError:
             _fail(f"cannot parse date-time {v!r}: use ISO 8601, e.g. 2026-03-03T14:00", where)
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        _fail(f"year {value.year} is outside {MIN_YEAR}..{MAX_YEAR}", where)
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(tz))
     return value.astimezone(dt.UTC)
@@ -415,6 +424,8 @@ def validate(raw: dict) -> Scenario:
         start = start.date()
     if not isinstance(start, dt.date):
         _fail(f"expected a date, got {start!r}", "start")
+    if not MIN_YEAR <= start.year <= MAX_YEAR:  # the IANA zone rules (and a run's days) must fit in datetime
+        _fail(f"year {start.year} is outside {MIN_YEAR}..{MAX_YEAR}", "start")
 
     for key in ("sites", "centres", "links"):
         if not isinstance(raw[key], list) or not raw[key]:
@@ -475,9 +486,9 @@ def validate(raw: dict) -> Scenario:
         w = f"links[{i}]"
         _keys(lk, {"site", "centre", "bandwidth_mbps", "rtt_ms", "efficiency", "setup_rtts", "tcp_window_kb",
                    "availability", "outages"}, w, ("site", "centre", "bandwidth_mbps", "rtt_ms"))
-        if lk["site"] not in site_names:
+        if not isinstance(lk["site"], str) or lk["site"] not in site_names:
             _fail(f"no site named {lk['site']!r}", f"{w}.site")
-        if lk["centre"] not in centre_names:
+        if not isinstance(lk["centre"], str) or lk["centre"] not in centre_names:
             _fail(f"no centre named {lk['centre']!r}", f"{w}.centre")
         if (lk["site"], lk["centre"]) in seen_links:
             _fail(f"a second link from {lk['site']!r} to {lk['centre']!r}", w)
@@ -667,18 +678,13 @@ def load_scenario(path_or_dict: str | os.PathLike[str] | dict, *, overrides: dic
     ScenarioError
         Malformed YAML, or the first validation problem with its key path.
     """
-    import yaml
+    from teleradlab.safe_yaml import load_yaml
 
     if isinstance(path_or_dict, dict):
         raw, source = path_or_dict, "scenario"
     else:
         p = _scenario_file(path_or_dict)
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f"{p}:{mark.line + 1}" if mark else str(p)
-            raise ScenarioError(f"malformed YAML ({getattr(exc, 'problem', exc)})", where=at) from exc
+        raw = load_yaml(p, error=ScenarioError)  # size, alias-expansion and depth limits; UTF-8 only
         source = str(p)
     if overrides:
         raw = apply_overrides(raw, overrides)
@@ -688,6 +694,9 @@ def load_scenario(path_or_dict: str | os.PathLike[str] | dict, *, overrides: dic
         if source != "scenario":
             raise ScenarioError(exc.message, where=f"{source}: {exc.where}") from None
         raise
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+        # a shape no check above anticipated: still one ScenarioError naming the file
+        raise ScenarioError(f"invalid scenario ({type(exc).__name__}: {one_line(exc)})", where=source) from None
 
 
 def queue_scenario(*, c: int, mean: float, rho: float, dist: dict | None = None, worklist: str = "fifo",

@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import re
+
+from teleradlab.cli import output_folder, positive_int, scheduler_address
+
+
+def _cluster(text: str) -> str:
+    m = re.fullmatch(r"local:(\d+)", text.strip())
+    if not m or int(m.group(1)) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not local:N with N >= 1")
+    return text.strip()
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -23,10 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``sweep``."""
     p = subparsers.add_parser("sweep", help="run a parameter sweep (locally or on a Dask cluster)")
     p.add_argument("spec", help="sweep spec YAML")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    p.add_argument("--out", required=True, type=output_folder, help="output folder")
+    p.add_argument("--workers", type=positive_int, help="local worker processes (default: all cores)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://HOST:8786")
-    g.add_argument("--cluster", help="start a Dask LocalCluster: local:N")
+    g.add_argument("--scheduler", type=scheduler_address, help="address of a running Dask scheduler, e.g. tcp://HOST:8786")
+    g.add_argument("--cluster", type=_cluster, help="start a Dask LocalCluster: local:N")
     p.add_argument("--resume", action="store_true", help="skip completed runs, rerun failed ones")
     p.set_defaults(func=_sweep)

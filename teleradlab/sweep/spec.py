@@ -152,19 +152,14 @@ def load_spec(spec: str | os.PathLike[str] | dict, *, out: str | None = None) ->
     SweepError
         Malformed YAML, unknown target, an empty space, a bad constraint — with the key path.
     """
-    import yaml
+    from teleradlab.safe_yaml import load_yaml
 
     source = "spec"
     if not isinstance(spec, dict):
         p = Path(spec)
         if not p.is_file():
             raise SweepError("no such sweep spec file", where=str(p))
-        try:
-            raw = yaml.safe_load(p.read_text())
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise SweepError(f"malformed YAML ({getattr(exc, 'problem', exc)})",
-                             where=f"{p}:{mark.line + 1}" if mark else str(p)) from exc
+        raw = load_yaml(p, error=SweepError)  # size, alias-expansion and depth limits; UTF-8 only
         source = str(p)
     else:
         raw = spec
