@@ -1,7 +1,14 @@
-"""Figures of a sweep's results table: lines with confidence bands, or heat maps."""
+"""Figures of a sweep's results table: lines with confidence bands, or heat maps.
+
+Axes are labelled in words with units, not with raw keys: :func:`axis_label` knows
+the parameters of scenarios (``links.<site>.bandwidth_mbps`` → "<site> link
+bandwidth (Mbit/s)") and the metrics of the built-in experiments; ``labels=``
+overrides or adds any.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -9,9 +16,60 @@ import pandas as pd
 
 from teleradlab.errors import SweepError
 
+#: (pattern, label) pairs tried in order; groups of the pattern fill the label.
+KNOWN_LABELS: tuple[tuple[str, str], ...] = (
+    (r"links\.([^.]+)\.bandwidth_mbps", "{0} link bandwidth (Mbit/s)"),
+    (r"links\.([^.]+)\.rtt_ms", "{0} link round-trip time (ms)"),
+    (r"centres\.([^.]+)\.radiologists\.([^.]+)\.count", "{0} {1} radiologists (count)"),
+    (r"compression\.([^.]+)\.ratio", "{0} compression ratio (x:1)"),
+    (r"sites\.([^.]+)\.modalities\.([^.]+)\.studies_per_day", "{0} {1} studies per day"),
+    (r"turnaround_mean_(\w+)", "mean turnaround of {0} studies (min)"),
+    (r"turnaround_mean", "mean turnaround (min)"),
+    (r"turnaround_p(\d+)", "turnaround, {0}th percentile (min)"),
+    (r"transfer_mean", "mean transfer time (min)"),
+    (r"wait_mean", "mean wait in the worklist (min)"),
+    (r"wait_theory", "mean wait, Erlang C (min)"),
+    (r"sla_(\w+)", "{0} studies within their SLA target (share)"),
+    (r"ratio", "compression ratio (x:1)"),
+    (r"auc", "AUC"),
+    (r"delta_auc", "AUC change from uncompressed"),
+    (r"psnr_db", "PSNR (dB)"),
+)
+
+
+def axis_label(key: str, labels: dict[str, str] | None = None) -> str:
+    """A readable label, with units, for a parameter or metric key.
+
+    Parameters
+    ----------
+    key : str
+        A results-table column (a dotted parameter key or a metric name).
+    labels : dict, optional
+        Labels that take precedence over :data:`KNOWN_LABELS`.
+
+    Returns
+    -------
+    str
+        The label; an unknown key is returned as it is.
+
+    Examples
+    --------
+    >>> axis_label("links.rural-clinic.bandwidth_mbps")
+    'rural-clinic link bandwidth (Mbit/s)'
+    >>> axis_label("centres.hub.radiologists.night.count")
+    'hub night radiologists (count)'
+    """
+    if labels and key in labels:
+        return labels[key]
+    for pattern, label in KNOWN_LABELS:
+        m = re.fullmatch(pattern, key)
+        if m:
+            return label.format(*m.groups())
+    return key
+
 
 def plot(table: pd.DataFrame, *, x: str, y: str, hue: str | None = None, facet: str | None = None,
-         kind: str = "line", ax: Any = None) -> Any:
+         kind: str = "line", ax: Any = None, labels: dict[str, str] | None = None) -> Any:
     """Plot a metric against a parameter.
 
     Parameters
@@ -27,6 +85,8 @@ def plot(table: pd.DataFrame, *, x: str, y: str, hue: str | None = None, facet: 
     kind : {"line", "heatmap"}
         Lines show the mean over replications with a 95% interval; a heat map shows
         the mean of ``y`` over ``x`` × ``hue``.
+    labels : dict, optional
+        Column → axis label (with units), over the defaults of :func:`axis_label`.
 
     Returns
     -------
@@ -53,24 +113,25 @@ def plot(table: pd.DataFrame, *, x: str, y: str, hue: str | None = None, facet: 
             im = a.imshow(grid.to_numpy(dtype=float), aspect="auto", origin="lower", cmap="viridis")
             a.set_xticks(range(grid.shape[1]), [f"{v:g}" if isinstance(v, float) else str(v) for v in grid.columns])
             a.set_yticks(range(grid.shape[0]), [f"{v:g}" if isinstance(v, float) else str(v) for v in grid.index])
-            a.set_ylabel(hue)
-            fig.colorbar(im, ax=a, label=y)
+            a.set_ylabel(axis_label(hue, labels))
+            fig.colorbar(im, ax=a, label=axis_label(y, labels))
         elif kind == "line":
             groups = sub.groupby(hue) if hue else [(None, sub)]
             for hv, g in groups:
                 stats = g.groupby(x)[y].agg(["mean", "std", "count"]).sort_index()
                 half = 1.96 * stats["std"].fillna(0) / np.sqrt(stats["count"])
-                line, = a.plot(stats.index, stats["mean"], marker="o", label=None if hv is None else f"{hue}={hv}")
+                line, = a.plot(stats.index, stats["mean"], marker="o",
+                               label=None if hv is None else f"{axis_label(hue, labels)} = {hv:g}"
+                               if isinstance(hv, int | float) else f"{axis_label(hue, labels)} = {hv}")
                 a.fill_between(stats.index, stats["mean"] - half, stats["mean"] + half, alpha=0.2,
                                color=line.get_color())
-            if hue:
-                a.legend(fontsize=8)
-            a.set_ylabel(y)
+            a.legend(fontsize=8, title="lines: mean; bands: 95% CI", title_fontsize=8)
+            a.set_ylabel(axis_label(y, labels))
             a.grid(alpha=0.3)
         else:
             raise SweepError(f"unknown kind {kind!r}; use 'line' or 'heatmap'", where="plot(kind)")
-        a.set_xlabel(x)
+        a.set_xlabel(axis_label(x, labels))
         if fv is not None:
-            a.set_title(f"{facet} = {fv}", fontsize=10)
+            a.set_title(f"{axis_label(facet, labels)} = {fv}", fontsize=10)
     fig.tight_layout()
     return fig
