@@ -193,7 +193,14 @@ def orthanc_clear(args: dict[str, Any]) -> dict[str, Any]:
     return {"deleted": len(ids)}
 
 
-KINDS = {"wait-port": wait_port, "orthanc-clear": orthanc_clear, "pynetdicom-send": pynetdicom_send, "stow-send": stow_send, "bundle-send": bundle_send}
+def orthanc_count(args: dict[str, Any]) -> dict[str, Any]:
+    """Count the instances an Orthanc holds (its ``/statistics``)."""
+    conn = http.client.HTTPConnection(args["host"], int(args["port"]), timeout=120)
+    conn.request("GET", "/statistics")
+    return {"instances": int(json.loads(conn.getresponse().read())["CountInstances"])}
+
+
+KINDS = {"wait-port": wait_port, "orthanc-count": orthanc_count, "orthanc-clear": orthanc_clear, "pynetdicom-send": pynetdicom_send, "stow-send": stow_send, "bundle-send": bundle_send}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from teleradlab.netlab.link import EmulatedLink
 from teleradlab.netlab.nodes import SENDER_PROTOCOL, Receiver, software_versions
 from teleradlab.netlab.probe import measure_link
 from teleradlab.netlab.run import DEFAULT_RECEIVER, prepare_study, run_on_link
-from teleradlab.netlab.studies import GRID_STUDIES
+from teleradlab.netlab.studies import GRID_STUDIES, folder_study
 from teleradlab.network.transfer import DEFAULT_CONSTANTS, FITTED, TransferConstants, predict
 from teleradlab.progress import progress
 
@@ -52,7 +52,7 @@ def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple
                  studies: tuple = GRIDS["full"]["studies"], nodelays: tuple = (False, True),
                  sender: str = "storescu", receiver: str | None = None, seed: int = 1,
                  constants: TransferConstants | None = None, out: str | os.PathLike[str] | None = None,
-                 show_progress: bool = True) -> Any:
+                 studies_dir: str | os.PathLike[str] | None = None, show_progress: bool = True) -> Any:
     """Run every point of a grid on the lab and return one row per run.
 
     Parameters
@@ -72,6 +72,10 @@ def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple
     out : path-like, optional
         A CSV written after every point (so a long grid can be watched and is not
         lost when interrupted).
+    studies_dir : path-like, optional
+        A folder holding each study already written (``studies_dir/NAME/``), e.g. by
+        :func:`teleradlab.netlab.studies.synthetic_study`, so that runs of parts of
+        a grid send the same bytes without synthesising them again.
     show_progress : bool
         Show a progress bar.
 
@@ -87,9 +91,14 @@ def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple
     if sender not in DEFAULT_RECEIVER:
         raise ParameterError(f"unknown sender {sender!r}; known: {', '.join(DEFAULT_RECEIVER)}", where="sender")
     rows: list[dict] = []
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="tlab-grid-"))
     try:
-        files = {s: prepare_study(s, tmp, seed=seed) for s in studies}
+        if studies_dir is not None:
+            files = {s: replace(folder_study(Path(studies_dir) / s), name=s) for s in studies}
+        else:
+            files = {s: prepare_study(s, tmp, seed=seed) for s in studies}
         n_points = len(bandwidths) * len(rtts) * len(studies) * len(nodelays)
         bar = progress(total=n_points, desc="netlab grid", disable=None if show_progress else True)
         for bw in bandwidths:

@@ -92,6 +92,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         table = measure_grid(bandwidths=_floats(args.bandwidths) if args.bandwidths else g["bandwidths"],
                              rtts=_floats(args.rtts) if args.rtts else g["rtts"], studies=g["studies"],
                              nodelays=g["nodelays"], sender=args.sender, receiver=args.receiver,
+                             studies_dir=args.studies_dir,
                              out=Path(args.out) / "transfer_measured.partial.csv" if args.out else None)
         if args.measure_only:
             Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -143,6 +144,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     k.add_argument("--bandwidths", default=None, help="override the grid's bandwidths, e.g. 2,10")
     k.add_argument("--rtts", default=None, help="override the grid's round trips, e.g. 0,50")
     k.add_argument("--measure-only", action="store_true", help="measure (with --bandwidths/--rtts) without fitting")
+    k.add_argument("--studies-dir", default=None, help="reuse studies written before (DIR/NAME/)")
     k.add_argument("--table", nargs="*", default=None, help="fit measured CSV table(s) instead of measuring")
     k.add_argument("--sender", default="storescu", choices=("storescu", "pynetdicom", "stow", "bundle"))
     k.add_argument("--receiver", default=None, choices=("storescp", "pynetdicom", "orthanc"))

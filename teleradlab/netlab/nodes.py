@@ -210,11 +210,24 @@ class Receiver:
         tail = log.read_text(errors="replace")[-400:] if log.exists() else ""
         raise EnvironmentProblem(f"Orthanc did not start: {tail.strip()}", where="netlab")
 
-    def received(self) -> int:
-        """Count the instances stored so far (files in its folder, or Orthanc's index)."""
+    def received(self, link: Any) -> int:
+        """Count the instances stored so far (files in its folder, or Orthanc's statistics).
+
+        Parameters
+        ----------
+        link : EmulatedLink
+            The open link it runs in.
+
+        Returns
+        -------
+        int
+        """
         assert self.folder is not None
         if self.kind == "orthanc":
-            return sum(1 for p in (self.folder / "storage").rglob("*") if p.is_file())
+            args = json.dumps({"host": link.receiver_ip, "port": self.http_port})
+            res = link.run(link.receiver, [sys.executable, "-m", "teleradlab.netlab.agents", "orthanc-count", args],
+                           timeout=60)
+            return int(json.loads(res.stdout)["instances"]) if res.returncode == 0 else -1
         return sum(1 for p in self.folder.iterdir() if p.is_file())
 
     def clear(self, link: Any) -> None:

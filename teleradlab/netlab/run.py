@@ -57,6 +57,8 @@ class RunResult:
         rate and the measured round trip.
     errors : tuple of str
         What the sender reported as failed (empty for a clean run).
+    received : int
+        Instances the receiver held after the run (-1 if it could not say).
     """
 
     study: str
@@ -75,6 +77,7 @@ class RunResult:
     sizes: np.ndarray = field(repr=False)
     predicted: TransferTiming = field(repr=False)
     errors: tuple[str, ...] = ()
+    received: int = -1
 
     @property
     def relative_error(self) -> float:
@@ -99,6 +102,7 @@ class RunResult:
             "predicted_total_s": round(self.predicted.total_s, 4),
             "predicted_first_image_s": round(self.predicted.first_image_s, 4),
             "relative_error": round(self.relative_error, 4), "errors": len(self.errors),
+            "received": self.received,
         }
 
     def timeline(self) -> Any:
@@ -173,6 +177,7 @@ def run_on_link(link: EmulatedLink, link_meas: dict, files: StudyFiles, receiver
     """
     res: SendResult = send(link, sender, list(files.files), receiver, nodelay=nodelay, associations=associations,
                            batch=batch, transfer_syntax=files.transfer_syntax)
+    received = receiver.received(link)
     receiver.clear(link)
     protocol = SENDER_PROTOCOL[sender]
     sizes = np.asarray(files.sizes, dtype=float)
@@ -183,7 +188,7 @@ def run_on_link(link: EmulatedLink, link_meas: dict, files: StudyFiles, receiver
     return RunResult(study=files.name, sender=sender, receiver=receiver.kind, protocol=protocol, nodelay=nodelay,
                      associations=associations, batch=batch, bandwidth_mbps=link.bandwidth_mbps,
                      rtt_ms=link.rtt_ms, link=link_meas, total_s=res.total_s, first_image_s=first, done_s=done,
-                     sizes=sizes, predicted=pred, errors=res.errors)
+                     sizes=sizes, predicted=pred, errors=res.errors, received=received)
 
 
 def run_transfer(study: str | os.PathLike[str] | StudyFiles, *, bandwidth_mbps: float, rtt_ms: float,
