@@ -51,9 +51,22 @@ READING_MINUTES: dict[str, tuple[float, float]] = {
 SLA_MINUTES: dict[str, float] = {"stat": 60.0, "urgent": 240.0, "routine": 1440.0}
 PRIORITIES: tuple[str, ...] = ("stat", "urgent", "routine")
 
-#: Round trips spent before data flows (TCP handshake, TLS, DICOM association).
-SETUP_RTTS = 3
-#: Share of the nominal bandwidth that carries DICOM payload (protocol overhead).
-LINK_EFFICIENCY = 0.95
+# How a link moves DICOM (the scenario's link options; the model is teleradlab.network.transfer,
+# whose calibrated constants carry their own provenance).
+#: C-STORE (DICOM PS3.4 Annex B, Storage Service Class): what modalities and PACS send with
+#: unless configured otherwise (dcmtk storescu, pynetdicom, Orthanc's DICOM modalities).
+PROTOCOL = "cstore"
+#: A stock TCP stack: Nagle's algorithm on (RFC 896; RFC 1122 section 4.2.3.4) with delayed
+#: acknowledgements (RFC 1122 section 4.2.3.2); the stall it adds per instance is measured.
+NODELAY = False
+#: One association: what a C-STORE SCU opens unless told otherwise (storescu, pynetdicom send_c_store).
+ASSOCIATIONS = 1
+#: One outstanding operation: the asynchronous operations window is not negotiated by default
+#: (PS3.7 Annex D.3.3.3: absent, the maximum is 1).
+ASYNC_OPS = 1
+#: No TCP window cap: Linux autotunes the receive window (net.ipv4.tcp_rmem, up to 6 MB by default).
+WINDOW_KB: float | None = None
+#: STOW-RS: every instance of a study in one multipart request (PS3.18 section 10.5).
+BATCH: int | None = None
 #: Typical ratio of lossless compression (RCR: lossless reaches about 3:1).
 LOSSLESS_RATIO = 3.0

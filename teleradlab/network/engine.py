@@ -53,7 +53,7 @@ def run(scenario: Scenario, wl: Workload, *, days: float, drain_days: float = 14
     """
     if engine not in ENGINES:
         raise SimulationError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}", where="engine")
-    res = prepare(scenario, wl.t0, days=days, drain_days=drain_days)
+    res = prepare(scenario, wl.t0, days=days, drain_days=drain_days, workload=wl)
     if engine == "reference":
         from teleradlab.network.engine_reference import run_reference
 

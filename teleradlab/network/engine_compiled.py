@@ -189,7 +189,7 @@ def _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, 
 @njit(cache=True)
 def _run(acq, order, site, mod, eff, k1, k2, work, sent,
          r_centre, r_speed, r_sites, r_sub, iv_a, iv_b, iv_off, c_off,
-         sl_off, sl_cent, link_id, l_rate, l_setup, l_up0, le_t, le_link, le_up, a_off,
+         sl_off, sl_cent, link_id, l_rate, lat, l_up0, le_t, le_link, le_up, a_off,
          need, dist, q_off, routing, preemptive, horizon):
     n = acq.size
     n_rad = r_centre.size
@@ -319,11 +319,11 @@ def _run(acq, order, site, mod, eff, k1, k2, work, sent,
             in_transit[ci] += 1
             t_ts[i] = t
             lk = link_id[si, ci]
-            if l_setup[lk] == 0 and l_rate[lk] == INF and l_up[lk]:
+            if lat[i, ci] == 0 and l_rate[lk] == INF and l_up[lk]:
                 done[0] = i
                 ready_to = 1
             else:
-                _ev_push(ht, hd, st, t + l_setup[lk], JOIN, i, 0, 0)
+                _ev_push(ht, hd, st, t + lat[i, ci], JOIN, i, 0, 0)
         elif kind == READ_DONE:
             r = a
             if c != r_token[r] or r_study[r] != b:
@@ -348,7 +348,7 @@ def _run(acq, order, site, mod, eff, k1, k2, work, sent,
                 l_busy[lk] += t - l_last[lk]
             l_last[lk] = t
             if kind == JOIN:
-                remaining[a] = sent[a]
+                remaining[a] = sent[a, centre_of[a]]
                 a_st[base + m] = a
                 pos[a] = m
                 a_n[lk] = m + 1
@@ -356,7 +356,7 @@ def _run(acq, order, site, mod, eff, k1, k2, work, sent,
             elif kind == LINK:
                 for q in range(base, base + m):
                     j = a_st[q]
-                    if remaining[j] <= 1e-6 * max(sent[j], 1.0) or l_rate[lk] == INF:
+                    if remaining[j] <= 1e-6 * max(sent[j, centre_of[j]], 1.0) or l_rate[lk] == INF:
                         done[ready_to] = j
                         ready_to += 1
                 for q in range(ready_to):  # remove the finished ones (swap with the last)
@@ -499,7 +499,6 @@ def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResu
         link_id[si, ci] = k
     specs = [res.links[k] for k in keys]
     l_rate = np.array([s.rate for s in specs], float)
-    l_setup = np.array([s.setup for s in specs], float)
     l_up0 = np.array([s.up for s in specs], np.bool_)
     le_t = np.array([e[0] for e in res.link_events], float)
     le_link = np.array([link_id[e[1], e[2]] for e in res.link_events], np.int64)
@@ -516,9 +515,9 @@ def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResu
 
     out = _run(
         wl.acquired.astype(float), order.astype(np.int64), site, wl.modality.astype(np.int64), eff, k1, k2,
-        wl.reading_base.astype(float).copy(), wl.bytes_sent.astype(float),
+        wl.reading_base.astype(float).copy(), res.payload,
         r_centre, np.array([r.speed for r in rads], float), r_sites, r_sub, iv_a, iv_b, iv_off, c_off,
-        sl_off, sl_cent, link_id, l_rate, l_setup, l_up0, le_t, le_link, le_up, a_off,
+        sl_off, sl_cent, link_id, l_rate, res.latency, l_up0, le_t, le_link, le_up, a_off,
         need, dist, q_off, ROUTING.index(scenario.routing), scenario.worklist == "preemptive", float(res.horizon),
     )
     centre_of, rad_of, t_ts, t_te, r_s, r_e, unread, preempted, r_busy, l_busy = out
@@ -551,7 +550,7 @@ def warm_up() -> float:
     start = time.perf_counter()
     sc = load_scenario(queue_scenario(c=2, mean=10.0, rho=0.5))
     wl = generate(sc, days=1, seed=0)
-    run_compiled(sc, wl, prepare(sc, wl.t0, days=1, drain_days=1))
+    run_compiled(sc, wl, prepare(sc, wl.t0, days=1, drain_days=1, workload=wl))
     return time.perf_counter() - start
 
 

@@ -6,9 +6,11 @@ top. It is the specification that the compiled engine
 
 - **Routing** picks a reading centre when a study is acquired (policies in
   :data:`~teleradlab.network.scenario.ROUTING`).
-- **Transfers** wait a few round trips to set up, then share their link's bandwidth
-  equally with the other transfers in flight (processor sharing); outages and
-  availability windows stop the flow.
+- **Transfers** first wait out their latency (set-up, a round trip per instance,
+  stalls: :func:`teleradlab.network.transfer.predict`, which does not occupy the
+  link), then move their payload bytes sharing the link's rate equally with the
+  other transfers in flight (processor sharing); outages and availability windows
+  stop the flow.
 - **Worklists** order each centre's queue (``fifo``, ``priority``, ``preemptive``
   resume, ``cherry_pick`` of short studies; AI-flagged studies go first).
 - **Radiologists** start a read only while on shift and licensed for the study's
@@ -37,7 +39,6 @@ ARRIVE, JOIN, LINK, READ_DONE, SHIFT_START, LINK_STATE = range(6)
 @dataclass
 class _LinkState:
     rate: float  # bytes per minute when available
-    setup: float
     up: bool = True
     last: float = 0.0
     version: int = 0
@@ -63,7 +64,7 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
     centres = scenario.centres
     horizon = res.horizon
     rads, by_centre, site_links, dist, sub_of = res.radiologists, res.by_centre, res.site_links, res.dist, res.need
-    links = {k: _LinkState(rate=v.rate, setup=v.setup, up=v.up) for k, v in res.links.items()}
+    links = {k: _LinkState(rate=v.rate, up=v.up) for k, v in res.links.items()}
 
     # ---------------------------------------------------------------- per-study state (lists are fast)
     acq = wl.acquired.tolist()
@@ -72,7 +73,8 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
     prio = wl.priority.tolist()
     flag = wl.ai_flag.tolist()
     work = wl.reading_base.tolist()  # remaining reading work at speed 1
-    sent = wl.bytes_sent.astype(float).tolist()
+    sent = res.payload.tolist()  # [study][centre] bytes moved at the link's shared rate
+    lat = res.latency.tolist()  # [study][centre] minutes that do not occupy the link
     eff_prio = [0 if f else p for p, f in zip(prio, flag, strict=True)]
     mean_read = {mi: scenario.reading[m].mean for mi, m in enumerate(wl.modalities)}
     centre_of = [-1] * n
@@ -254,15 +256,15 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
             in_transit[ci] += 1
             t_ts[i] = t
             st = links[(site_of[i], ci)]
-            if st.setup == 0 and math.isinf(st.rate) and st.up:
+            if lat[i][ci] == 0 and math.isinf(st.rate) and st.up:
                 transfer_done(i, t)
             else:
-                push(t + st.setup, JOIN, i)
+                push(t + lat[i][ci], JOIN, i)
         elif kind == JOIN:
             i = a
             k = (site_of[i], centre_of[i])
             link_advance(k, t)
-            remaining[i] = sent[i]
+            remaining[i] = sent[i][centre_of[i]]
             active[k].add(i)
             link_schedule(k, t)
         elif kind == LINK:
@@ -270,7 +272,7 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
             if c != links[k].version:
                 continue
             link_advance(k, t)
-            done = [i for i in active[k] if remaining[i] <= 1e-6 * max(sent[i], 1.0) or math.isinf(links[k].rate)]
+            done = [i for i in active[k] if remaining[i] <= 1e-6 * max(sent[i][centre_of[i]], 1.0) or math.isinf(links[k].rate)]
             for i in done:
                 active[k].discard(i)
             for i in sorted(done):

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from teleradlab.network.scenario import Group, Scenario, Shift, eligible
-from teleradlab.network.workload import minutes_since
+from teleradlab.network.workload import Workload, minutes_since
 
 
 def shift_intervals(shift: Shift, tz: str, start: dt.date, days: int, t0: dt.datetime) -> list[tuple[float, float]]:
@@ -110,8 +110,7 @@ class LinkSpec:
 
     site: int
     centre: int
-    rate: float  # bytes per minute when available (inf: no transfer time)
-    setup: float  # minutes of round trips before data flows
+    rate: float  # payload bytes per minute when available, shared by the transfers in flight (inf: ideal link)
     up: bool  # available at minute 0
 
 
@@ -127,6 +126,8 @@ class Resources:
     dist: list[list[float]]  # km, [site][centre]
     need: list[dict[str, str | None]]  # per site: modality -> subspecialty it needs
     horizon: float
+    latency: np.ndarray  # [study, centre] minutes of a transfer that do not occupy the link (NaN: no link)
+    payload: np.ndarray  # [study, centre] bytes moved at the link's shared rate
 
 
 @dataclass
@@ -146,8 +147,8 @@ class EngineResult:
     horizon: float
 
 
-def prepare(scenario: Scenario, t0: dt.datetime, *, days: float, drain_days: float) -> Resources:
-    """Lay out shifts, links and their downtime for a run.
+def prepare(scenario: Scenario, t0: dt.datetime, *, days: float, drain_days: float, workload: Workload) -> Resources:
+    """Lay out shifts, links and their downtime for a run, and each study's transfer on each link.
 
     Parameters
     ----------
@@ -156,6 +157,8 @@ def prepare(scenario: Scenario, t0: dt.datetime, *, days: float, drain_days: flo
         The UTC instant that minute 0 stands for.
     days, drain_days : float
         The arrival period and how long the run may go on after it.
+    workload : Workload
+        The studies (their instances and sizes set each transfer; see :func:`study_transfers`).
 
     Returns
     -------
@@ -184,7 +187,7 @@ def prepare(scenario: Scenario, t0: dt.datetime, *, days: float, drain_days: flo
             if not any(si in r.sites for r in by_centre[ci]):
                 continue
             site_links[si].append(ci)
-            spec = links[(si, ci)] = LinkSpec(si, ci, lk.rate_bytes_per_min, lk.setup_minutes, True)
+            spec = links[(si, ci)] = LinkSpec(si, ci, lk.rate_bytes_per_min, True)
             down = []
             if lk.availability is not None:
                 up = shift_intervals(lk.availability, s.timezone, scenario.start, n_days, t0)
@@ -201,8 +204,60 @@ def prepare(scenario: Scenario, t0: dt.datetime, *, days: float, drain_days: flo
                     link_events.append((a, si, ci, False))
                 if b < math.inf and b > 0:
                     link_events.append((b, si, ci, True))
+    latency, payload = study_transfers(scenario, workload, links)
     return Resources(
         radiologists=rads, by_centre=by_centre, site_links=site_links, links=links, link_events=link_events,
         dist=[[haversine_km(s.location, c.location) for c in centres] for s in sites],
         need=[{m: load.subspecialty for m, load in s.modalities.items()} for s in sites], horizon=horizon,
+        latency=latency, payload=payload,
     )
+
+
+def study_transfers(scenario: Scenario, wl: Workload, links: dict[tuple[int, int], LinkSpec]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Each study's transfer on each usable link, split as the engines move it.
+
+    :func:`teleradlab.network.transfer.predict` (through :meth:`Link.timing`) splits a
+    study's time on an idle link into latency (round trips, stalls, set-up: time that
+    does not occupy the link's capacity) and payload (bytes at the link's effective
+    rate). The engines wait out the latency first, then move the payload bytes at the
+    rate the link shares among the transfers in flight, so that alone on the link a
+    study takes exactly ``predict(...).total_s``. Computed once per distinct
+    (link, instances, instance size), so a million studies cost a few hundred predictions.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    wl : Workload
+        The studies: instances per study and bytes per instance as sent.
+    links : dict
+        The usable links, by (site index, centre index).
+
+    Returns
+    -------
+    latency, payload : ndarray, shape (studies, centres)
+        Minutes not occupying the link, and bytes moved at the shared rate (for an
+        ideal link: 0 and the bytes sent). NaN where the study's site has no link.
+    """
+    n, n_centres = len(wl), len(scenario.centres)
+    latency = np.full((n, n_centres), np.nan)
+    payload = np.full((n, n_centres), np.nan)
+    by_name = {(lk.site, lk.centre): lk for lk in scenario.links}
+    for (si, ci), spec in links.items():
+        lk = by_name[(scenario.sites[si].name, scenario.centres[ci].name)]
+        rows = np.flatnonzero(wl.site == si)
+        if lk.ideal:
+            latency[rows, ci] = 0.0
+            payload[rows, ci] = wl.bytes_sent[rows]
+            continue
+        pairs, inverse = np.unique(np.column_stack([wl.images[rows], wl.bytes_per_instance[rows]]), axis=0,
+                                   return_inverse=True)
+        lat = np.empty(len(pairs))
+        pay = np.empty(len(pairs))
+        for k, (images, per_instance) in enumerate(pairs):
+            timing = lk.timing(int(images), float(per_instance))
+            lat[k] = timing.latency_s / 60.0
+            pay[k] = timing.payload_s / 60.0 * spec.rate
+        latency[rows, ci] = lat[inverse.ravel()]
+        payload[rows, ci] = pay[inverse.ravel()]
+    return latency, payload

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import math
 import os
 import re
@@ -20,8 +21,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+
 from teleradlab.errors import ScenarioError, TeleradlabError, one_line
 from teleradlab.network import defaults as D
+from teleradlab.network.transfer import PROTOCOLS, TransferTiming
 
 ROUTING = ("local_first", "least_loaded", "nearest", "subspecialty", "follow_the_sun")
 WORKLISTS = ("fifo", "priority", "preemptive", "cherry_pick")
@@ -113,35 +117,90 @@ class Centre:
 
 @dataclass(frozen=True)
 class Link:
-    """A network path from a site to a centre."""
+    """A network path from a site to a centre, and how DICOM crosses it.
+
+    A study crosses as its instances do (:func:`teleradlab.network.transfer.predict`):
+    ``protocol`` is ``cstore`` (one C-STORE request and response per instance on
+    ``associations`` parallel associations, ``async_ops`` operations outstanding on
+    each), ``stow-rs`` (DICOMweb, ``batch`` instances per HTTP request) or ``bundle``
+    (one archive over one connection); ``nodelay`` says the sender sets TCP_NODELAY,
+    ``window_kb`` caps the TCP window. ``bandwidth_mbps: .inf`` is an ideal link
+    (queueing checks): studies cross it in no time, and its round trip must be 0.
+    """
 
     site: str
     centre: str
     bandwidth_mbps: float
     rtt_ms: float
-    efficiency: float = D.LINK_EFFICIENCY
-    setup_rtts: int = D.SETUP_RTTS
-    tcp_window_kb: float | None = None
+    protocol: str = D.PROTOCOL
+    nodelay: bool = D.NODELAY
+    associations: int = D.ASSOCIATIONS
+    async_ops: int = D.ASYNC_OPS
+    window_kb: float | None = D.WINDOW_KB
+    batch: int | None = D.BATCH
     availability: Shift | None = None
     outages: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
 
     @property
-    def rate_bytes_per_min(self) -> float:
-        """Payload throughput in bytes per minute (inf for an ideal link)."""
-        bw = self.bandwidth_mbps * 1e6 * self.efficiency / 8
-        if self.tcp_window_kb and self.rtt_ms > 0:
-            bw = min(bw, self.tcp_window_kb * 1024 / (self.rtt_ms / 1000))
-        return bw * 60
+    def ideal(self) -> bool:
+        """Whether studies cross this link in no time (infinite bandwidth, no round trip)."""
+        return math.isinf(self.bandwidth_mbps)
+
+    def timing(self, images: int, bytes_per_instance: float) -> TransferTiming:
+        """How a study of ``images`` instances of ``bytes_per_instance`` bytes crosses this link when idle.
+
+        Parameters
+        ----------
+        images : int
+            Instances in the study.
+        bytes_per_instance : float
+            Size of each instance as sent (after compression).
+
+        Returns
+        -------
+        TransferTiming
+            From :func:`teleradlab.network.transfer.predict` with this link's options.
+        """
+        if self.ideal:
+            raise ScenarioError("an ideal link (bandwidth .inf) has no transfer timing: studies cross it at once",
+                                where=f"links[{self.site}>{self.centre}]")
+        return _timing(self, int(images), float(bytes_per_instance))
 
     @property
-    def setup_minutes(self) -> float:
-        """Minutes of round trips before data flows."""
-        return self.setup_rtts * self.rtt_ms / 60000
+    def rate_bytes_per_min(self) -> float:
+        """Payload throughput shared by the transfers in flight, in bytes per minute (inf for an ideal link)."""
+        if self.ideal:
+            return math.inf
+        return self.timing(1, 1e6).effective_rate_mbps * 1e6 / 8 * 60
 
-    def transfer_minutes(self, nbytes: float) -> float:
-        """Minutes to send ``nbytes`` over this link when idle and available."""
-        rate = self.rate_bytes_per_min
-        return self.setup_minutes + (0.0 if math.isinf(rate) else nbytes / rate)
+    def transfer_minutes(self, nbytes: float, images: int = 1) -> float:
+        """Minutes to send a study of ``nbytes`` in ``images`` equal instances over this link when idle.
+
+        The same as ``predict(...).total_s / 60`` for this link's protocol and options.
+
+        Parameters
+        ----------
+        nbytes : float
+            Bytes of the whole study as sent.
+        images : int
+            Instances it is split into.
+
+        Returns
+        -------
+        float
+        """
+        if self.ideal:
+            return 0.0
+        return self.timing(images, nbytes / images).total_s / 60
+
+
+@functools.lru_cache(maxsize=4096)
+def _timing(link: Link, images: int, bytes_per_instance: float) -> TransferTiming:
+    from teleradlab.network.transfer import predict
+
+    return predict(np.full(images, bytes_per_instance), bandwidth_mbps=link.bandwidth_mbps, rtt_ms=link.rtt_ms,
+                   protocol=link.protocol, nodelay=link.nodelay, associations=link.associations,
+                   async_ops=link.async_ops, window_kb=link.window_kb, batch=link.batch)
 
 
 @dataclass(frozen=True)
@@ -402,6 +461,46 @@ def _datetime(v: Any, where: str, tz: str) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+#: A link's transfer options (see :class:`Link`) and the protocols each applies to.
+TRANSFER_OPTIONS: dict[str, tuple[str, ...]] = {
+    "protocol": PROTOCOLS, "nodelay": ("cstore",), "associations": ("cstore",), "async_ops": ("cstore",),
+    "window_kb": PROTOCOLS, "batch": ("stow-rs",),
+}
+#: Link keys of earlier versions, and what replaced them.
+RETIRED_LINK_KEYS: dict[str, str] = {
+    "tcp_window_kb": "renamed 'window_kb' (the TCP window cap in kB, as transfer.predict takes it)",
+    "efficiency": "no longer a link key: the protocol's efficiency is a calibrated constant of the transfer model "
+                  "(teleradlab.network.transfer.DEFAULT_CONSTANTS)",
+    "setup_rtts": "no longer a link key: association set-up and release round trips come from the protocol "
+                  "(teleradlab.network.transfer); choose 'protocol' and its options instead",
+}
+
+
+def _transfer_options(lk: dict, w: str) -> dict[str, Any]:
+    """A link's protocol and options, validated with key paths; defaults from :mod:`~teleradlab.network.defaults`."""
+    protocol = lk.get("protocol", D.PROTOCOL)
+    if protocol not in PROTOCOLS:
+        _fail(f"unknown protocol {protocol!r}; use one of {', '.join(PROTOCOLS)}", f"{w}.protocol")
+    for key, protocols in TRANSFER_OPTIONS.items():
+        if key in lk and protocol not in protocols:
+            _fail(f"{key} applies to protocol {' or '.join(protocols)}, not {protocol}", f"{w}.{key}")
+    nodelay = lk.get("nodelay", D.NODELAY)
+    if not isinstance(nodelay, bool):
+        _fail(f"expected true or false, got {nodelay!r}", f"{w}.nodelay")
+    out: dict[str, Any] = {"protocol": protocol, "nodelay": nodelay}
+    for key, default in (("associations", D.ASSOCIATIONS), ("async_ops", D.ASYNC_OPS), ("batch", D.BATCH)):
+        v = lk.get(key, default)
+        if v is not None:
+            x = _num(v, f"{w}.{key}")
+            if x < 1 or x != int(x):
+                _fail(f"expected a whole number of at least 1, got {v!r}", f"{w}.{key}")
+            v = int(x)
+        out[key] = v
+    window = lk.get("window_kb", D.WINDOW_KB)
+    out["window_kb"] = _num(window, f"{w}.window_kb", positive=True) if window is not None else None
+    return out
+
+
 def validate(raw: dict) -> Scenario:
     """Validate a scenario mapping and return a :class:`Scenario`.
 
@@ -484,8 +583,11 @@ def validate(raw: dict) -> Scenario:
     seen_links = set()
     for i, lk in enumerate(raw["links"]):
         w = f"links[{i}]"
-        _keys(lk, {"site", "centre", "bandwidth_mbps", "rtt_ms", "efficiency", "setup_rtts", "tcp_window_kb",
-                   "availability", "outages"}, w, ("site", "centre", "bandwidth_mbps", "rtt_ms"))
+        for key, why in RETIRED_LINK_KEYS.items():
+            if isinstance(lk, dict) and key in lk:
+                _fail(why, f"{w}.{key}")
+        _keys(lk, {"site", "centre", "bandwidth_mbps", "rtt_ms", *TRANSFER_OPTIONS, "availability", "outages"}, w,
+              ("site", "centre", "bandwidth_mbps", "rtt_ms"))
         if not isinstance(lk["site"], str) or lk["site"] not in site_names:
             _fail(f"no site named {lk['site']!r}", f"{w}.site")
         if not isinstance(lk["centre"], str) or lk["centre"] not in centre_names:
@@ -502,15 +604,13 @@ def validate(raw: dict) -> Scenario:
             if b <= a:
                 _fail("an outage must end after it starts", ow)
             outages.append((a, b))
-        window = lk.get("tcp_window_kb")
+        bandwidth = _num(lk["bandwidth_mbps"], f"{w}.bandwidth_mbps", positive=True, allow_inf=True)
+        rtt = _num(lk["rtt_ms"], f"{w}.rtt_ms", nonneg=True)
+        if math.isinf(bandwidth) and rtt:
+            _fail("an ideal link (bandwidth .inf) moves studies at once and has no round trip; give it rtt_ms: 0, "
+                  "or a finite bandwidth to model the round trips", f"{w}.rtt_ms")
         links.append(Link(
-            site=lk["site"], centre=lk["centre"],
-            bandwidth_mbps=_num(lk["bandwidth_mbps"], f"{w}.bandwidth_mbps", positive=True, allow_inf=True),
-            rtt_ms=_num(lk["rtt_ms"], f"{w}.rtt_ms", nonneg=True),
-            efficiency=_num(lk.get("efficiency", D.LINK_EFFICIENCY if not math.isinf(float(lk["bandwidth_mbps"]))
-                                   else 1.0), f"{w}.efficiency", positive=True, upto=1.0),
-            setup_rtts=int(_num(lk.get("setup_rtts", D.SETUP_RTTS), f"{w}.setup_rtts", nonneg=True)),
-            tcp_window_kb=_num(window, f"{w}.tcp_window_kb", positive=True) if window is not None else None,
+            site=lk["site"], centre=lk["centre"], bandwidth_mbps=bandwidth, rtt_ms=rtt, **_transfer_options(lk, w),
             availability=parse_shift(lk["availability"], f"{w}.availability") if lk.get("availability") else None,
             outages=tuple(outages),
         ))

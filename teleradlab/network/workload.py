@@ -9,12 +9,13 @@ daylight-saving days have 23 or 25 hours). Every draw comes from a stream seeded
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from teleradlab.network.defaults import PRIORITIES
+from teleradlab.network.instances import SentRatio, instance_bytes
 from teleradlab.network.scenario import ReadingTime, Scenario
 
 
@@ -33,6 +34,9 @@ class Workload:
     reading_base: np.ndarray  # minutes at speed factor 1
     diseased: np.ndarray
     ai_flag: np.ndarray
+    images: np.ndarray  # instances per study
+    bytes_per_instance: np.ndarray  # each instance as sent (achieved compression; see network.instances)
+    sent_ratio: dict[str, SentRatio] = field(default_factory=dict)  # per modality: the ratio sent at, and its source
 
     def __len__(self) -> int:
         return int(self.acquired.size)
@@ -100,6 +104,8 @@ def generate(scenario: Scenario, *, days: float, seed: int, replication: int = 0
     n_days = int(np.ceil(days))
     modalities = tuple(sorted({m for s in scenario.sites for m in s.modalities}))
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("acq", "site", "mod", "prio", "raw", "sent", "read", "dis", "ai")}
+    cols.update(img=[], bpi=[])
+    sent_ratio: dict[str, SentRatio] = {}
     ai = scenario.ai_triage
     for si, site in enumerate(scenario.sites):
         starts, lengths, hw = hour_starts(site.timezone, scenario.start, n_days, t0)
@@ -113,11 +119,12 @@ def generate(scenario: Scenario, *, days: float, seed: int, replication: int = 0
             n = int(counts.sum())
             acq = np.repeat(starts, counts) + rng.uniform(0, 1, n) * np.repeat(lengths, counts)
             prio = rng.choice(3, size=n, p=[load.priority_mix[p] for p in PRIORITIES])
-            size = np.full(n, float(load.images_per_study * load.bytes_per_image))
-            if load.size_sd_fraction > 0:
+            images = np.full(n, load.images_per_study, np.int64)
+            if load.size_sd_fraction > 0:  # studies differ in their number of images
                 s2 = np.log1p(load.size_sd_fraction ** 2)
-                size *= rng.lognormal(-s2 / 2, np.sqrt(s2), n)
-            ratio = scenario.compression.get(mod, ("none", 1.0))[1]
+                images = np.maximum(np.round(images * rng.lognormal(-s2 / 2, np.sqrt(s2), n)), 1).astype(np.int64)
+            size = images * float(load.bytes_per_image)
+            per_instance, sent_ratio[mod] = instance_bytes(mod, load.bytes_per_image, scenario.compression.get(mod))
             reading = draw_reading(scenario.reading[mod], n, rng)
             if ai is not None and (ai.modalities is None or mod in ai.modalities):
                 dis = rng.uniform(size=n) < ai.prevalence
@@ -127,8 +134,10 @@ def generate(scenario: Scenario, *, days: float, seed: int, replication: int = 0
                 dis = np.zeros(n, bool)
                 flag = np.zeros(n, bool)
             for key, val in (("acq", acq), ("site", np.full(n, si)), ("mod", np.full(n, mi)), ("prio", prio),
-                             ("raw", size), ("sent", size / ratio), ("read", reading), ("dis", dis), ("ai", flag)):
+                             ("raw", size), ("sent", images * per_instance), ("read", reading), ("dis", dis), ("ai", flag)):
                 cols[key].append(val)
+            cols["img"].append(images)
+            cols["bpi"].append(np.full(n, per_instance))
     cat = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in cols.items()}
     order = np.argsort(cat["acq"], kind="stable")
     return Workload(
@@ -137,4 +146,6 @@ def generate(scenario: Scenario, *, days: float, seed: int, replication: int = 0
         priority=cat["prio"][order].astype(np.int8), bytes_raw=np.round(cat["raw"][order]).astype(np.int64),
         bytes_sent=np.round(cat["sent"][order]).astype(np.int64), reading_base=cat["read"][order],
         diseased=cat["dis"][order].astype(bool), ai_flag=cat["ai"][order].astype(bool),
+        images=cat["img"][order].astype(np.int64), bytes_per_instance=cat["bpi"][order].astype(float),
+        sent_ratio=sent_ratio,
     )

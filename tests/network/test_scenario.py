@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from teleradlab.errors import ScenarioError
+from teleradlab.network import defaults as D
 from teleradlab.network import load_scenario
 from teleradlab.network.defaults import READING_MINUTES, STUDY_SIZES
 
@@ -90,13 +91,20 @@ def test_queueing_check_form(raw) -> None:
 def test_defaults_documented_in_reference_csv(repo_root) -> None:
     import pandas as pd
 
-    ref = pd.read_csv(repo_root / "datasets" / "reference" / "operations_defaults.csv")
-    get = {(r.parameter, r.modality_or_key): r.value for r in ref.itertuples()}
+    ref = pd.read_csv(repo_root / "datasets" / "reference" / "operations_defaults.csv", dtype={"value": str},
+                      keep_default_na=False)
+    text = {(r.parameter, r.modality_or_key): r.value for r in ref.itertuples()}
+    get = {k: float(v) for k, v in text.items() if v.replace(".", "", 1).isdigit()}
     for mod, (images, nbytes) in STUDY_SIZES.items():
         assert get[("images_per_study", mod)] == images and get[("bytes_per_image", mod)] == nbytes
     for mod, (mean, sd) in READING_MINUTES.items():
         assert get[("reading_mean_minutes", mod)] == mean and get[("reading_sd_minutes", mod)] == sd
-    assert ref["source"].notna().all()
+    # a link's transfer options: an empty value is "none" (no cap, one request for the whole study)
+    for key in ("protocol", "nodelay", "associations", "async_ops", "window_kb", "batch"):
+        value = getattr(D, key.upper())
+        written = text[(f"link_{key}", "all")]
+        assert written == ("" if value is None else str(value).lower()), key
+    assert (ref["source"].str.strip().str.len() > 0).all()
 
 
 def test_overrides(raw) -> None:
@@ -135,6 +143,16 @@ BAD = [
     (("sites", 0, "modalities", "CT", "priority_mix"), {"stat": 0.5, "routine": 0.6}, "sites[0].modalities.CT.priority_mix", "add up to 1"),
     (("reading_time_minutes", "CT", "dist"), "weibull", "reading_time_minutes.CT.dist", "unknown distribution"),
     (("compression", "CT"), {"syntax": "jpeg2000"}, "compression.CT", "needs a 'ratio'"),
+    (("links", 1, "rtt_ms"), -5, "links[1].rtt_ms", "must not be negative"),
+    (("links", 1, "bandwidth_mbps"), 0, "links[1].bandwidth_mbps", "must be positive"),
+    (("links", 1, "protocol"), "ftp", "links[1].protocol", "unknown protocol 'ftp'; use one of cstore, stow-rs, bundle"),
+    (("links", 1, "associations"), 0, "links[1].associations", "whole number of at least 1"),
+    (("links", 1, "async_ops"), 2.5, "links[1].async_ops", "whole number of at least 1"),
+    (("links", 1, "nodelay"), "yes", "links[1].nodelay", "true or false"),
+    (("links", 1, "window_kb"), -64, "links[1].window_kb", "must be positive"),
+    (("links", 1, "batch"), 10, "links[1].batch", "batch applies to protocol stow-rs, not cstore"),
+    (("links", 1, "tcp_window_kb"), 64, "links[1].tcp_window_kb", "renamed 'window_kb'"),
+    (("links", 1, "setup_rtts"), 3, "links[1].setup_rtts", "no longer a link key"),
 ]
 
 
@@ -143,6 +161,19 @@ def test_bad_input_names_the_key_path(raw, path, value, where, message) -> None:
     with pytest.raises(ScenarioError, match=message) as err:
         load_scenario(_mutate(raw, path, value))
     assert err.value.where == where
+
+
+def test_link_transfer_options(raw) -> None:
+    raw["links"][1].update(protocol="stow-rs", batch=25, window_kb=256)
+    lk = load_scenario(raw).link("rural-clinic", "hub")
+    assert (lk.protocol, lk.batch, lk.window_kb, lk.nodelay, lk.associations) == ("stow-rs", 25, 256.0, False, 1)
+    with pytest.raises(ScenarioError, match="async_ops applies to protocol cstore, not stow-rs") as err:
+        load_scenario(_mutate(raw, ("links", 1, "async_ops"), 4))
+    assert err.value.where == "links[1].async_ops"
+    raw["links"][1] = {"site": "rural-clinic", "centre": "hub", "bandwidth_mbps": float("inf"), "rtt_ms": 40}
+    with pytest.raises(ScenarioError, match="ideal link") as err:
+        load_scenario(raw)
+    assert err.value.where == "links[1].rtt_ms"
 
 
 def test_site_no_radiologist_may_read(raw) -> None:
