@@ -124,18 +124,26 @@ def network_turnaround(*, scenario: str, days: float = 7, seed: int = 0, warmup_
     return _network_metrics(simulate(sc, days=days, seed=used, warmup_days=warmup_days, show_progress=False))
 
 
-@experiment("compression_quality", version="1")
+@experiment("compression_quality", version="2")
 def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio: float = 10.0, n: int = 64,
                         roi: int = 64, background: str = "lumpy", observer: str = "cho", seed: int = 0,
-                        common_seed: int | None = None) -> dict:
+                        common_seed: int | None = None, on_miss: str = "raise") -> dict:
     """Compress a synthetic image and an observer task; return fidelity metrics and the observer's AUC.
 
     ``common_seed``, when given, replaces the run's seed (the same images at every point).
+    A ``ratio`` the codec cannot reach within ±5% fails the point with the reachable
+    ratios named (a sweep records it as failed, with that reason); with
+    ``on_miss="nearest"`` the point uses the nearest reachable ratio instead. Either
+    way the metrics carry the ratios achieved — ``ratio_achieved`` on the image,
+    ``ratio_achieved_rois`` on the observer's ROIs — beside ``ratio_target``.
     """
     seed = seed if common_seed is None else int(common_seed)
+    import warnings
+
     import numpy as np
 
     from teleradlab.compression import compress
+    from teleradlab.compression.compress import RatioMissWarning
     from teleradlab.imaging import lesion_ensemble, synthesize_study
     from teleradlab.imaging.decode import modality_pixels
     from teleradlab.quality import all_metrics, data_range_for, model_observer
@@ -144,14 +152,17 @@ def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio:
     shape = {"CT": (256, 256), "MR": (256, 256), "CR": (500, 410), "DX": (500, 410), "MG": (459, 383),
              "US": (240, 320)}.get(modality.upper(), (256, 256))
     ds = synthesize_study(modality, seed=seed, shape=shape, n_images=1).datasets[0]
-    res = compress(ds, codec, ratio=ratio)
-    out = {"ratio_achieved": res.ratio, **all_metrics(modality_pixels(ds), modality_pixels(res.dataset),
+    res = compress(ds, codec, ratio=ratio, on_miss=on_miss)
+    out = {"ratio_target": float(ratio), "ratio_achieved": res.ratio, **all_metrics(modality_pixels(ds), modality_pixels(res.dataset),
                                                       data_range=data_range_for(ds))}
     ens = lesion_ensemble(n, roi=roi, background=background, seed=seed, signal={"amplitude": 8, "radius_px": roi / 16})
     hi = 4095
     p, a = np.clip(np.round(ens.present), 0, hi), np.clip(np.round(ens.absent), 0, hi)
-    cp, _ = compress_stack(p, codec, ratio)
-    ca, _ = compress_stack(a, codec, ratio)
+    with warnings.catch_warnings():  # a miss is recorded in the ratios returned, not warned per stack
+        warnings.simplefilter("ignore", RatioMissWarning)
+        cp, ratio_p = compress_stack(p, codec, ratio, on_miss=on_miss)
+        ca, ratio_a = compress_stack(a, codec, ratio, on_miss=on_miss)
+    out["ratio_achieved_rois"] = (ratio_p + ratio_a) / 2
     kw = {"signal": ens.signal} if observer != "cho" else {}
     ref_obs = model_observer(p, a, kind=observer, seed=seed, n_boot=200, **kw)
     obs = model_observer(cp, ca, kind=observer, seed=seed, n_boot=200, **kw)
@@ -160,15 +171,16 @@ def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio:
     return out
 
 
-@experiment("joint_tradeoff", version="1")
+@experiment("joint_tradeoff", version="2")
 def joint_tradeoff(*, scenario: str, codec: str = "jpeg2000", ratio: float = 10.0, modality: str = "CT",
                    days: float = 7, n: int = 64, seed: int = 0, common_seed: int | None = None,
-                   **overrides: Any) -> dict:
+                   on_miss: str = "raise", **overrides: Any) -> dict:
     """Turnaround on the network with ``modality`` compressed at ``ratio``, and detectability at that ratio.
 
     ``common_seed`` gives every point the same studies and images (common random numbers).
     """
     net = network_turnaround(scenario=scenario, days=days, seed=seed, common_seed=common_seed, **overrides,
                              **{f"compression.{modality}.syntax": codec, f"compression.{modality}.ratio": ratio})
-    qual = compression_quality(modality=modality, codec=codec, ratio=ratio, n=n, seed=seed, common_seed=common_seed)
+    qual = compression_quality(modality=modality, codec=codec, ratio=ratio, n=n, seed=seed, common_seed=common_seed,
+                               on_miss=on_miss)
     return {**net, **{f"q_{k}": v for k, v in qual.items()}}

@@ -108,20 +108,21 @@ register(Codec("jpegls", "1.2.840.10008.1.2.4.80", "JPEGLSLossless", False, tupl
                "pydicom (pyjpegls)", "", "none", _pydicom("JPEGLSLosslessEncoder"), modules=("jpeg_ls",)))
 register(Codec("jpegls-near", "1.2.840.10008.1.2.4.81", "JPEGLSNearLossless", True, tuple(range(2, 17)),
                GREY_AND_RGB, "pydicom (pyjpegls)", "ISO_14495_1", "max_error", _pydicom("JPEGLSNearLosslessEncoder"),
-               (1, 255), integer_param=True, increasing=True, default_param=2, modules=("jpeg_ls",), signed=False))
+               (1, 255), integer_param=True, increasing=True, default_param=2, modules=("jpeg_ls",), signed=False,
+               param_name="NEAR"))
 register(Codec("jpeg2000-lossless", "1.2.840.10008.1.2.4.90", "JPEG2000Lossless", False, _B8_16, MONO,
                "pydicom (pylibjpeg-openjpeg)", "", "none", _pydicom("JPEG2000LosslessEncoder"),
                modules=("openjpeg",)))
 register(Codec("jpeg2000", "1.2.840.10008.1.2.4.91", "JPEG2000", True, _B8_16, MONO,
                "pydicom (pylibjpeg-openjpeg)", "ISO_15444_1", "native", _pydicom("JPEG2000Encoder"), (1.01, 2000),
-               increasing=True, default_param=10, modules=("openjpeg",)))
+               increasing=True, default_param=10, modules=("openjpeg",), param_name="ratio parameter"))
 register(Codec("htj2k-lossless", "1.2.840.10008.1.2.4.201", "HTJ2KLossless", False, _B8_16, MONO,
                "imagecodecs (OpenJPH)", "", "none", _htj2k(True), modules=("imagecodecs",)))
 register(Codec("htj2k", "1.2.840.10008.1.2.4.203", "HTJ2K", True, _B8_16, MONO, "imagecodecs (OpenJPH)",
                "ISO_15444_15", "bisect", _htj2k(False), (1e-7, 1.0), increasing=True, default_param=0.001,
-               modules=("imagecodecs",)))
+               modules=("imagecodecs",), param_name="quantisation step"))
 register(Codec("jpegxl-lossless", "1.2.840.10008.1.2.4.110", "JPEGXLLossless", False, _B8_16, MONO,
                "imagecodecs (libjxl)", "", "none", _jpegxl(True), modules=("imagecodecs",)))
 register(Codec("jpegxl", "1.2.840.10008.1.2.4.112", "JPEGXL", True, _B8_16, MONO, "imagecodecs (libjxl)",
-               "ISO_18181_1", "bisect", _jpegxl(False), (0.05, 25.0), increasing=True, default_param=1.0,
-               modules=("imagecodecs",), signed=False))
+               "ISO_18181_1", "bisect", _jpegxl(False), (0.01, 25.0), increasing=True, default_param=1.0,
+               modules=("imagecodecs",), signed=False, param_name="distance", fit_precision=True))

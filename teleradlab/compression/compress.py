@@ -506,13 +506,14 @@ def decompress(dataset: Dataset) -> tuple[Dataset, float]:
 
 
 def compress_array(array: np.ndarray, syntax: str, *, bits_stored: int, signed: bool = False,
-                   ratio: float | None = None, quality: Any = None, max_error: int | None = None
-                   ) -> tuple[np.ndarray, float]:
+                   ratio: float | None = None, quality: Any = None, max_error: int | None = None,
+                   on_miss: str = "raise") -> tuple[np.ndarray, float]:
     """Compress and decode a plain array (2-D image or (frames, rows, cols)) through a syntax.
 
     For experiments on arrays (observer ROI mosaics, sweeps): values are rounded and
     clipped to the integer range of ``bits_stored`` (signed or not), wrapped in a
-    minimal DICOM dataset, compressed with :func:`compress` and decoded by pydicom.
+    minimal DICOM dataset, compressed with :func:`compress` (``ratio``, ``quality``,
+    ``max_error`` and ``on_miss`` as there) and decoded by pydicom.
 
     Returns
     -------
@@ -539,12 +540,14 @@ def compress_array(array: np.ndarray, syntax: str, *, bits_stored: int, signed: 
     if data.ndim == 3:
         ds.NumberOfFrames = data.shape[0]
     ds.PixelData = data.tobytes()
-    res = compress(ds, syntax, ratio=ratio, quality=quality, max_error=max_error)
-    from teleradlab.imaging.decode import decode_pixels
+    res = compress(ds, syntax, ratio=ratio, quality=quality, max_error=max_error, on_miss=on_miss)
+    from teleradlab.imaging.decode import decode_pixels, modality_pixels
 
-    out = decode_pixels(res.dataset).reshape(data.shape)
-    if signed and int(res.dataset.PixelRepresentation) == 0:  # level-shifted for the codec: shift back
-        out = (out.astype(np.int32) - (1 << (bits_stored - 1))).astype(dtype)
+    if int(res.dataset.PixelRepresentation) != int(ds.PixelRepresentation) or "RescaleIntercept" in res.dataset:
+        # re-stored for the codec (level shift or fitted precision): back through the Modality LUT
+        out = np.round(modality_pixels(res.dataset)).reshape(data.shape).astype(dtype)
+    else:
+        out = decode_pixels(res.dataset).reshape(data.shape)
     return out, res.ratio
 
 

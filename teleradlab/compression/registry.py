@@ -61,6 +61,12 @@ class Codec:
         The encoder.
     modules : tuple of str
         Python modules that must import for it to be usable.
+    param_name : str
+        What its rate parameter is called (for messages): quality, NEAR, distance...
+    fit_precision : bool
+        Whether its rate parameter is relative to the declared sample range (JPEG XL's
+        distance is): :func:`~teleradlab.compression.compress` then codes the samples
+        offset to 0 at the fewest bits that hold them.
     signed : bool
         Whether it codes signed samples (Pixel Representation 1). Lossless codecs of
         unsigned samples code the two's-complement bit pattern exactly; a lossy one
@@ -85,6 +91,8 @@ class Codec:
     default_param: Any = None
     modules: tuple[str, ...] = field(default_factory=tuple)
     signed: bool = True
+    param_name: str = "quality"
+    fit_precision: bool = False
 
     def is_available(self) -> bool:
         """Whether every module the backend needs imports on this machine."""

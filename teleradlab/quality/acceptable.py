@@ -54,13 +54,18 @@ def untile(mosaics: np.ndarray, n: int, h: int, w: int) -> np.ndarray:
 
 
 def compress_stack(stack: np.ndarray, codec: str, ratio: float, *, bits_stored: int = 12,
-                   per_row: int = 8) -> tuple[np.ndarray, float]:
-    """Compress ROIs as mosaic images at ``ratio``; return the decoded ROIs and the achieved ratio."""
+                   per_row: int = 8, on_miss: str = "raise") -> tuple[np.ndarray, float]:
+    """Compress ROIs as mosaic images at ``ratio``; return the decoded ROIs and the achieved ratio.
+
+    An unreachable ``ratio`` raises, naming the reachable ratios, unless ``on_miss="nearest"``
+    (see :func:`~teleradlab.compression.compress`).
+    """
     from teleradlab.compression import compress_array
 
     n, h, w = stack.shape
     per_row = max(1, min(per_row, int(np.sqrt(n))))
-    decoded, achieved = compress_array(tile(stack, per_row), codec, bits_stored=bits_stored, ratio=ratio)
+    decoded, achieved = compress_array(tile(stack, per_row), codec, bits_stored=bits_stored, ratio=ratio,
+                                       on_miss=on_miss)
     return untile(np.asarray(decoded, float), n, h, w), achieved
 
 

@@ -2,7 +2,9 @@
 
 Shows the original, the decoded image and their difference side by side, in the
 chosen display window, with PSNR/SSIM (data range from Bits Stored, or the window)
-and the achieved ratio. Each redraw compresses for real with the registry's codecs.
+and the achieved ratio next to the slider. Each redraw compresses for real with the
+registry's codecs; a ratio the codec cannot reach on this image gives the nearest it
+can, and the label next to the slider says so.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class CompressionExplorer:
         self.codec = w.Dropdown(options=options, value=codec, description="codec")
         self.ratio = w.FloatSlider(value=ratio, min=2, max=60, step=1, description="ratio", continuous_update=False)
         self.ratio.add_class("teleradlab-ratio")
+        self.achieved = w.HTML()
+        self.achieved.add_class("teleradlab-achieved")
         self.window = w.Dropdown(options=list(WINDOW_PRESETS), value=window, description="window")
         self.image = w.Image(format="png")
         self.image.add_class("teleradlab-explorer-image")
@@ -55,18 +59,29 @@ class CompressionExplorer:
         self.readout.add_class("teleradlab-readout")
         for c in (self.codec, self.ratio, self.window):
             c.observe(lambda _: self.redraw(), names="value")
-        self.widget = w.VBox([w.HBox([self.codec, self.ratio, self.window]), self.image, self.readout])
+        self.widget = w.VBox([w.HBox([self.codec, self.ratio, self.achieved, self.window]), self.image,
+                              self.readout])
         self.decoded: np.ndarray | None = None
         self.metrics: dict[str, float] = {}
+        self.miss = ""
         self.redraw()
 
     def compress(self) -> None:
         """Compress and decode the image with the current codec and ratio; update metrics."""
+        import warnings
+
         from teleradlab.compression import compress
+        from teleradlab.compression.compress import RatioMissWarning
         from teleradlab.imaging.decode import modality_pixels
         from teleradlab.quality import data_range_for, psnr, ssim
 
-        res = compress(self.ds, self.codec.value, ratio=float(self.ratio.value))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RatioMissWarning)
+            res = compress(self.ds, self.codec.value, ratio=float(self.ratio.value), on_miss="nearest")
+        self.miss = next((str(c.message) for c in caught if issubclass(c.category, RatioMissWarning)), "")
+        self.achieved.value = (f"achieved <b>{res.ratio:.1f}:1</b>"
+                               + (" <span title='{}'>(nearest reachable)</span>".format(
+                                   self.miss.replace("'", "&#39;")) if res.missed else ""))
         self.decoded = modality_pixels(res.dataset)  # in the result's own Modality LUT: it may be level-shifted
         rng = data_range_for(self.ds)
         self.metrics = {
@@ -96,7 +111,8 @@ class CompressionExplorer:
         Image.fromarray(self.picture()).save(buf, format="PNG", compress_level=1)
         self.image.value = buf.getvalue()
         m = self.metrics
-        self.readout.value = (f"<b>{self.codec.value} at {m['ratio']:.1f}:1</b> — PSNR {m['psnr_db']:.1f} dB "
+        self.readout.value = ((f"{self.miss}. " if self.miss else "")
+                              + f"<b>{self.codec.value} at {m['ratio']:.1f}:1</b> — PSNR {m['psnr_db']:.1f} dB "
                               f"(full range), {m['psnr_window_db']:.1f} dB in the {self.window.value} window; "
                               f"SSIM in window {m['ssim_window']:.3f}; redrawn in "
                               f"{(time.perf_counter() - start) * 1000:.0f} ms. Left: original; middle: decoded; "

@@ -146,9 +146,16 @@ def test_signed_ct_is_level_shifted_for_codecs_of_unsigned_samples(name) -> None
     ds["PixelPaddingValue"].VR = "SS"
     out = compress(ds, name, ratio=10).dataset
     assert out.PixelRepresentation == 0
-    assert float(out.RescaleIntercept) == float(ds.RescaleIntercept) - 2048
-    assert out.PixelPaddingValue == 48 and out["PixelPaddingValue"].VR == "US"
-    assert "level-shifted by +2048" in out.DerivationDescription
+    if get_codec(name).fit_precision:  # offset to start at 0, coded at the bits the range needs
+        lowest, highest = min(int(ds.pixel_array.min()), -2000), int(ds.pixel_array.max())
+        bits = (highest - lowest).bit_length() + 1
+        shift = (1 << bits) - 1 - highest
+    else:  # the DCMTK convention: +2^(Bits Stored - 1)
+        shift, bits = 2048, 12
+    assert float(out.RescaleIntercept) == float(ds.RescaleIntercept) - shift
+    assert out.PixelPaddingValue == shift - 2000 and out["PixelPaddingValue"].VR == "US"
+    assert f"level-shifted by +{shift}" in out.DerivationDescription
+    assert out.BitsStored == bits and out.HighBit == bits - 1
     assert ds.PixelRepresentation == 1 and ds.PixelPaddingValue == -2000  # the source is untouched
     err = modality_pixels(out) - modality_pixels(ds)
     assert float(np.sqrt(np.mean(err ** 2))) < 15 and np.abs(err).max() < 150  # HU, at 10:1

@@ -31,6 +31,22 @@ def test_controls_recompress_and_redraw(ct) -> None:
     ex.window.value = "bone"  # a wide window hides what a narrow one shows
     assert ex.metrics["psnr_window_db"] > first["psnr_window_db"]
     assert f"jpeg2000 at {ex.metrics['ratio']:.1f}:1" in ex.readout.value and "redrawn in" in ex.readout.value
+    assert f"achieved <b>{ex.metrics['ratio']:.1f}:1</b>" in ex.achieved.value
+    assert ex.achieved in ex.widget.children[0].children  # beside the slider
+
+
+def test_an_unreachable_ratio_shows_the_nearest_and_says_so(ct) -> None:
+    from teleradlab.compression import compress
+    from teleradlab.compression.compress import RatioNotReachable
+
+    ex = CompressionExplorer(ct, codec="jpegls-near", ratio=10)
+    ex.ratio.value = 2  # below JPEG-LS's near-lossless floor (NEAR = 1) on this image
+    with pytest.raises(RatioNotReachable) as refused:
+        compress(ct, "jpegls-near", ratio=2)
+    lowest = refused.value.reachable[0]
+    assert ex.metrics["ratio"] == pytest.approx(lowest, rel=1e-9)
+    assert f"achieved <b>{lowest:.1f}:1</b>" in ex.achieved.value and "nearest reachable" in ex.achieved.value
+    assert "cannot reach 2:1" in ex.readout.value
 
 
 def test_every_offered_codec_decodes_to_the_same_hu(ct) -> None:
