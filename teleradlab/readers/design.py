@@ -48,7 +48,7 @@ class Case:
     lesion: tuple[float, float] | None = None
 
 
-def synthetic_cases(n: int, *, prevalence: float = 0.5, roi: int = 128, amplitude: float = 60.0,
+def synthetic_cases(n: int, *, prevalence: float = 0.5, roi: int = 128, amplitude: float = 250.0,
                     lesion_radius: float = 4.0, background: str = "correlated", seed: int = 0) -> list[Case]:
     """Lesion-present and lesion-absent images with known truth and lesion position.
 
@@ -62,7 +62,8 @@ def synthetic_cases(n: int, *, prevalence: float = 0.5, roi: int = 128, amplitud
         Image side in pixels.
     amplitude : float
         Lesion peak contrast in stored-value units (background mean 2000, white noise
-        SD 80, texture SD 80 — a 12-bit image).
+        SD 80, power-law texture SD 80 — a 12-bit image). At 250 with sigma 4 px the
+        lesion is subtle but findable on a 128-px image.
     lesion_radius : float
         Gaussian lesion sigma in pixels.
     background : {"white", "correlated", "lumpy"}

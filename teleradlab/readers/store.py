@@ -236,6 +236,13 @@ class StudyStore:
             "ORDER BY w.position LIMIT 1", (reader,)).fetchone()
         return None if row is None else Reading(reader, int(row[0]), str(row[1]), int(row[2]))
 
+    def unrated(self, reader: str) -> list[str]:
+        """Reading IDs on ``reader``'s worklist not yet rated, in reading order."""
+        rows = self._con.execute(
+            "SELECT w.reading_id FROM worklist w LEFT JOIN ratings r ON r.reader = w.reader AND "
+            "r.reading_id = w.reading_id WHERE w.reader = ? AND r.id IS NULL ORDER BY w.position", (reader,))
+        return [str(r[0]) for r in rows]
+
     def image(self, reading_id: str) -> np.ndarray:
         """The stored image of a reading."""
         row = self._con.execute("SELECT image FROM readings WHERE reading_id = ?", (reading_id,)).fetchone()
@@ -323,6 +330,11 @@ class StudyStore:
             "r.click_col, c.lesion_row, c.lesion_col, r.rated_utc FROM ratings r "
             "JOIN readings g ON g.reading_id = r.reading_id JOIN cases c ON c.case_id = g.case_id "
             "ORDER BY r.reader, g.treatment, g.case_id", self._con)
+
+    def readings(self) -> pd.DataFrame:
+        """The readings (``reading_id, case_id, treatment``) without their images."""
+        return pd.read_sql_query("SELECT reading_id, case_id, treatment FROM readings ORDER BY case_id, treatment",
+                                 self._con)
 
     def cases(self) -> pd.DataFrame:
         """The cases with their truth and lesion position."""
