@@ -166,3 +166,50 @@ def notebook(name: str) -> Path:
         known = ", ".join(sorted(p.name for p in notebooks_dir().glob("*.ipynb")))
         raise EnvironmentProblem(f"no notebook {name!r}; the course has: {known}")
     return target
+
+
+#: Environment variable naming a folder for notebook results instead of ``<checkout>/results``.
+RESULTS_ENV = "TELERADLAB_RESULTS"
+
+
+def results_dir(notebook: str, *, fresh: bool = False) -> Path:
+    """Return (and create) the folder where a notebook writes its results.
+
+    ``results/<notebook>/`` at the root of the checkout (git-ignored), so a trainee
+    finds the files after the notebook has run; without a checkout,
+    ``./results/<notebook>``; ``$TELERADLAB_RESULTS/<notebook>`` when that is set
+    (the tests set it to a temporary folder).
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook's name without extension, e.g. ``"07_parameter_sweeps"``.
+    fresh : bool
+        Empty the folder first, so a re-run does not meet its earlier results.
+
+    Returns
+    -------
+    Path
+        The folder, absolute.
+
+    Raises
+    ------
+    ParameterError
+        If ``notebook`` is not a plain name.
+    """
+    import shutil
+
+    if not notebook or "/" in notebook or os.sep in notebook or notebook.startswith("."):
+        raise ParameterError("must be a plain notebook name such as '07_parameter_sweeps'", where="results_dir")
+    override = os.environ.get(RESULTS_ENV)
+    if override:
+        base = Path(override).expanduser()
+    elif (_CHECKOUT / "notebooks").is_dir() and (_CHECKOUT / "datasets").is_dir():
+        base = _CHECKOUT / "results"
+    else:
+        base = Path.cwd() / "results"
+    folder = (base / notebook).resolve()
+    if fresh:
+        shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -82,3 +82,18 @@ def test_pyproject_ships_every_tracked_data_file() -> None:
     assert tracked <= shipped, f"not shipped in a wheel: {sorted(map(str, tracked - shipped))}"
     for target, patterns in config.items():
         assert all(target == "share/teleradlab/" + str(Path(p).parent) for p in patterns)
+
+
+def test_results_go_to_a_documented_git_ignored_folder(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv(datasets.RESULTS_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert datasets.results_dir.__doc__ and "results/<notebook>/" in datasets.results_dir.__doc__
+    assert "results/" in (REPO / ".gitignore").read_text().splitlines()
+    monkeypatch.setenv(datasets.RESULTS_ENV, str(tmp_path / "r"))
+    folder = datasets.results_dir("07_parameter_sweeps")
+    assert folder == tmp_path / "r" / "07_parameter_sweeps" and folder.is_dir()
+    (folder / "old.csv").write_text("x")
+    assert datasets.results_dir("07_parameter_sweeps").joinpath("old.csv").exists()  # kept by default
+    assert not datasets.results_dir("07_parameter_sweeps", fresh=True).joinpath("old.csv").exists()
+    with pytest.raises(ParameterError, match="plain notebook name"):
+        datasets.results_dir("../elsewhere")
