@@ -6,10 +6,11 @@
 """
 
 from teleradlab.network import theory
-from teleradlab.network.results import SimulationResult
+from teleradlab.network.results import SimulationResult, compare
 from teleradlab.network.scenario import Scenario, apply_overrides, load_scenario, queue_scenario
 from teleradlab.network.simulation import simulate
 
 __all__ = [
-    "Scenario", "SimulationResult", "apply_overrides", "load_scenario", "queue_scenario", "simulate", "theory",
+    "Scenario", "SimulationResult", "apply_overrides", "compare", "load_scenario", "queue_scenario", "simulate",
+    "theory",
 ]

@@ -11,7 +11,9 @@ simulation pays the ~20 s of compilation.
 Layout: arrivals are already sorted, so they are read from the workload in order
 instead of being pushed on the event heap (an arrival always wins a tie, as in the
 reference, where arrivals are scheduled first). Each (centre, site) pair has its own
-worklist heap of study indices, ordered by (key1, key2, time queued, study).
+worklist heap of study indices, ordered by (key1, key2, time queued, study); under
+``preemptive`` a preempted study goes back with key2 = −1 and its first queueing
+time, ahead of its class. Preemptions are logged in arrays that grow by doubling.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from numba import njit
 
 from teleradlab.network.resources import EngineResult, Resources
 from teleradlab.network.scenario import ROUTING, Scenario
+from teleradlab.network.triage import worklist_class
 from teleradlab.network.workload import Workload
 
 JOIN, LINK, READ_DONE, SHIFT_START, LINK_STATE = 1, 2, 3, 4, 5
@@ -175,22 +178,27 @@ def _load(ci, si, t, c_off, r_sites, iv_a, iv_b, iv_off, r_study, queued_n, in_t
 
 
 @njit(cache=True)
-def _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st):
+def _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st, waited, since, log_open,
+                log_back):
     r_study[r] = i
     r_token[r] += 1
     r_began[r] = t
     rad_of[i] = r
     if r_s[i] != r_s[i]:  # first start only (NaN check)
         r_s[i] = t
+    waited[i] += t - since[i]
+    if log_open[i] >= 0:
+        log_back[log_open[i]] = t
+        log_open[i] = -1
     _ev_push(ht, hd, st, t + work[i] / r_speed[r], READ_DONE, r, i, r_token[r])
 
 
 # --------------------------------------------------------------------------- the run
 @njit(cache=True)
-def _run(acq, order, site, mod, eff, k1, k2, work, sent,
+def _run(acq, order, site, mod, eff, k1, k2, work, read0, sent,
          r_centre, r_speed, r_sites, r_sub, iv_a, iv_b, iv_off, c_off,
          sl_off, sl_cent, link_id, l_rate, lat, l_up0, le_t, le_link, le_up, a_off,
-         need, dist, q_off, routing, preemptive, horizon):
+         need, dist, q_off, routing, preemptive, repeat, horizon):
     n = acq.size
     n_rad = r_centre.size
     n_sites = r_sites.shape[1]
@@ -206,6 +214,14 @@ def _run(acq, order, site, mod, eff, k1, k2, work, sent,
     r_e = np.full(n, nan)
     unread = np.zeros(n, np.bool_)
     preempted = np.zeros(n, np.int64)
+    waited = np.zeros(n)
+    read = np.zeros(n)
+    since = np.full(n, nan)
+    log_open = np.full(n, -1, np.int64)
+    log_study = np.empty(64, np.int64)
+    log_at = np.empty(64)
+    log_back = np.empty(64)
+    n_log = 0
     remaining = np.zeros(n)
     tq = np.zeros(n)
     pos = np.zeros(n, np.int64)
@@ -330,6 +346,7 @@ def _run(acq, order, site, mod, eff, k1, k2, work, sent,
                 continue
             r_e[b] = t
             r_busy[r] += t - r_began[r]
+            read[b] += t - r_began[r]
             r_study[r] = -1
             outstanding -= 1
             if _on_shift(iv_a, iv_b, iv_off, r, t):
@@ -375,13 +392,15 @@ def _run(acq, order, site, mod, eff, k1, k2, work, sent,
         for q in range(ready_to):
             i = done[q]
             t_te[i] = t
+            since[i] = t
             ci = centre_of[i]
             si = site[i]
             in_transit[ci] -= 1
             taken = False
             for r in range(c_off[ci], c_off[ci + 1]):
                 if r_study[r] < 0 and r_sites[r, si] and _on_shift(iv_a, iv_b, iv_off, r, t):
-                    _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st)
+                    _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st, waited,
+                                since, log_open, log_back)
                     taken = True
                     break
             if taken:
@@ -394,14 +413,30 @@ def _run(acq, order, site, mod, eff, k1, k2, work, sent,
                             victim = r
                 if victim >= 0:
                     j = r_study[victim]
-                    work[j] = max(work[j] - (t - r_began[victim]) * r_speed[victim], 0.0)
+                    if repeat:
+                        work[j] = read0[j]
+                    else:
+                        work[j] = max(work[j] - (t - r_began[victim]) * r_speed[victim], 0.0)
                     r_busy[victim] += t - r_began[victim]
+                    read[j] += t - r_began[victim]
                     preempted[j] += 1
                     r_study[victim] = -1
-                    tq[j] = t
+                    since[j] = t
+                    if n_log == log_study.size:
+                        log_study = np.concatenate((log_study, np.empty(n_log, np.int64)))
+                        log_at = np.concatenate((log_at, np.empty(n_log)))
+                        log_back = np.concatenate((log_back, np.empty(n_log)))
+                    log_open[j] = n_log
+                    log_study[n_log] = j
+                    log_at[n_log] = t
+                    log_back[n_log] = nan
+                    n_log += 1
+                    tq[j] = t_te[j]  # ahead of its class (k2 = -1), in the order first queued
+                    k2[j] = -1.0
                     _q_push(qs, q_off, q_n, ci * n_sites + site[j], j, k1, k2, tq)
                     queued_n[ci] += 1
-                    _start_read(victim, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st)
+                    _start_read(victim, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st,
+                                waited, since, log_open, log_back)
                     continue
             tq[i] = t
             _q_push(qs, q_off, q_n, ci * n_sites + si, i, k1, k2, tq)
@@ -435,9 +470,11 @@ def _run(acq, order, site, mod, eff, k1, k2, work, sent,
                 if best_p >= 0:
                     i = _q_pop(qs, q_off, q_n, best_p, k1, k2, tq)
                     queued_n[ci] -= 1
-                    _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st)
+                    _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st, waited,
+                                since, log_open, log_back)
 
-    return centre_of, rad_of, t_ts, t_te, r_s, r_e, unread, preempted, r_busy, l_busy
+    return (centre_of, rad_of, t_ts, t_te, r_s, r_e, unread, preempted, r_busy, l_busy, waited, read,
+            log_study[:n_log].copy(), log_at[:n_log].copy(), log_back[:n_log].copy())
 
 
 def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResult:
@@ -459,12 +496,12 @@ def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResu
     n_sites, n_centres = len(scenario.sites), len(scenario.centres)
     rads = res.radiologists
     # studies
-    eff = np.where(wl.ai_flag, 0, wl.priority).astype(np.int64)
+    eff = worklist_class(scenario, wl)
     if scenario.worklist == "fifo":
         k1 = np.zeros(len(wl))
         k2 = np.zeros(len(wl))
     elif scenario.worklist == "cherry_pick":
-        k1 = (eff != 0).astype(float)
+        k1 = ((wl.priority != 0) & ~wl.ai_flag).astype(float)
         k2 = np.array([scenario.reading[m].mean for m in wl.modalities], float)[wl.modality] if len(wl) else np.zeros(0)
     else:
         k1 = eff.astype(float)
@@ -515,18 +552,21 @@ def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResu
 
     out = _run(
         wl.acquired.astype(float), order.astype(np.int64), site, wl.modality.astype(np.int64), eff, k1, k2,
-        wl.reading_base.astype(float).copy(), res.payload,
+        wl.reading_base.astype(float).copy(), wl.reading_base.astype(float), res.payload,
         r_centre, np.array([r.speed for r in rads], float), r_sites, r_sub, iv_a, iv_b, iv_off, c_off,
         sl_off, sl_cent, link_id, l_rate, res.latency, l_up0, le_t, le_link, le_up, a_off,
-        need, dist, q_off, ROUTING.index(scenario.routing), scenario.worklist == "preemptive", float(res.horizon),
+        need, dist, q_off, ROUTING.index(scenario.routing), scenario.worklist == "preemptive",
+        scenario.preempt == "repeat", float(res.horizon),
     )
-    centre_of, rad_of, t_ts, t_te, r_s, r_e, unread, preempted, r_busy, l_busy = out
+    centre_of, rad_of, t_ts, t_te, r_s, r_e, unread, preempted, r_busy, l_busy, waited, read, lg_s, lg_a, lg_b = out
     for r in rads:
         r.busy_minutes = float(r_busy[r.index])
     return EngineResult(
         centre=centre_of.astype(np.int16), radiologist=rad_of.astype(np.int32), transfer_start=t_ts,
         transfer_end=t_te, read_start=r_s, read_end=r_e, unread=unread, preemptions=preempted.astype(np.int16),
         radiologists=rads, link_busy={k: float(b) for k, b in zip(keys, l_busy, strict=True)}, horizon=res.horizon,
+        wait=np.where(np.isnan(r_e), np.nan, waited), reading=np.where(np.isnan(r_e), np.nan, read),
+        preempt_study=lg_s, preempt_at=lg_a, preempt_back=lg_b,
     )
 
 

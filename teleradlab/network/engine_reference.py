@@ -11,8 +11,14 @@ top. It is the specification that the compiled engine
   link), then move their payload bytes sharing the link's rate equally with the
   other transfers in flight (processor sharing); outages and availability windows
   stop the flow.
-- **Worklists** order each centre's queue (``fifo``, ``priority``, ``preemptive``
-  resume, ``cherry_pick`` of short studies; AI-flagged studies go first).
+- **Worklists** order each centre's queue (``fifo``, ``priority``, ``preemptive``,
+  ``cherry_pick`` of short studies) by class: the priorities, with each AI's flag a
+  class of its own (:func:`~teleradlab.network.triage.worklist_class`). Under
+  ``preemptive`` an arriving study interrupts the lowest-class read in progress; the
+  interrupted study goes back to its worklist *ahead of every other study of its
+  class* (ordered among themselves by the time they were first queued) and, with
+  ``preempt: resume`` (the default), keeps the work done; with ``preempt: repeat`` it
+  starts again from scratch with the same reading time (preemptive-repeat-identical).
 - **Radiologists** start a read only while on shift and licensed for the study's
   site; a read that runs past the end of a shift is finished.
 
@@ -30,6 +36,7 @@ import numpy as np
 
 from teleradlab.network.resources import EngineResult, Radiologist, Resources
 from teleradlab.network.scenario import Scenario
+from teleradlab.network.triage import worklist_class
 from teleradlab.network.workload import Workload
 
 NAN = float("nan")
@@ -72,10 +79,11 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
     mod_of = wl.modality.tolist()
     prio = wl.priority.tolist()
     flag = wl.ai_flag.tolist()
-    work = wl.reading_base.tolist()  # remaining reading work at speed 1
+    base = wl.reading_base.tolist()
+    work = list(base)  # remaining reading work at speed 1
     sent = res.payload.tolist()  # [study][centre] bytes moved at the link's shared rate
     lat = res.latency.tolist()  # [study][centre] minutes that do not occupy the link
-    eff_prio = [0 if f else p for p, f in zip(prio, flag, strict=True)]
+    eff_prio = worklist_class(scenario, wl).tolist()  # 0 is read first
     mean_read = {mi: scenario.reading[m].mean for mi, m in enumerate(wl.modalities)}
     centre_of = [-1] * n
     rad_of = [-1] * n
@@ -83,12 +91,21 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
     r_s, r_e = [NAN] * n, [NAN] * n
     unread = [False] * n
     preempted = [0] * n
+    waited = [0.0] * n  # minutes in a worklist, every stay
+    read = [0.0] * n  # minutes being read, every segment
+    since = [NAN] * n  # when the current stay in a worklist began
+    resumed = [False] * n  # back in the worklist after a preemption: ahead of its class
+    log_study: list[int] = []  # one row per preemption: study, when, when it was taken up again
+    log_at: list[float] = []
+    log_back: list[float] = []
+    log_open = [-1] * n
     remaining = [0.0] * n  # bytes left in transfer
     in_transit = [0] * len(centres)
     active: dict[tuple[int, int], set[int]] = {k: set() for k in links}
 
     discipline = scenario.worklist
     preemptive = discipline == "preemptive"
+    repeat = scenario.preempt == "repeat"
     # centre → site → heap of (key..., study)
     queues: list[dict[int, list]] = [{} for _ in centres]
     queued_n = [0] * len(centres)
@@ -97,8 +114,8 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
         if discipline == "fifo":
             return (tq, i)
         if discipline == "cherry_pick":
-            return (0 if eff_prio[i] == 0 else 1, mean_read[mod_of[i]], tq, i)
-        return (eff_prio[i], tq, i)
+            return (0 if prio[i] == 0 or flag[i] else 1, mean_read[mod_of[i]], tq, i)
+        return (eff_prio[i], -1.0 if resumed[i] else 0.0, tq, i)
 
     events: list[tuple] = []
     seq = 0
@@ -161,6 +178,10 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
         rad_of[i] = r.index
         if r_s[i] != r_s[i]:  # first start only (NaN check)
             r_s[i] = t
+        waited[i] += t - since[i]
+        if log_open[i] >= 0:
+            log_back[log_open[i]] = t
+            log_open[i] = -1
         push(t + work[i] / r.speed, READ_DONE, r.index, i, r.token)
 
     def enqueue(i: int, t: float) -> None:
@@ -184,11 +205,18 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
             if victim is not None:
                 j = victim.study
                 done = (t - victim.began) * victim.speed
-                work[j] = max(work[j] - done, 0.0)
+                work[j] = base[j] if repeat else max(work[j] - done, 0.0)
                 victim.busy_minutes += t - victim.began
+                read[j] += t - victim.began
                 preempted[j] += 1
                 victim.study = -1
-                _queue(j, t)
+                since[j] = t
+                resumed[j] = True
+                log_open[j] = len(log_study)
+                log_study.append(j)
+                log_at.append(t)
+                log_back.append(NAN)
+                _queue(j, t_te[j])  # ahead of its class, in the order first queued
                 start_read(victim, i, t)
                 return
         _queue(i, t)
@@ -236,6 +264,7 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
 
     def transfer_done(i: int, t: float) -> None:
         t_te[i] = t
+        since[i] = t
         in_transit[centre_of[i]] -= 1
         enqueue(i, t)
 
@@ -290,6 +319,7 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
             i = b
             r_e[i] = t
             r.busy_minutes += t - r.began
+            read[i] += t - r.began
             r.study = -1
             outstanding -= 1
             if r.on_shift(t):
@@ -304,5 +334,8 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
         centre=np.asarray(centre_of, np.int16), radiologist=np.asarray(rad_of, np.int32),
         transfer_start=np.asarray(t_ts), transfer_end=np.asarray(t_te), read_start=np.asarray(r_s),
         read_end=np.asarray(r_e), unread=np.asarray(unread, bool), preemptions=np.asarray(preempted, np.int16),
+        wait=np.where(np.isnan(r_e), NAN, waited), reading=np.where(np.isnan(r_e), NAN, read),
+        preempt_study=np.asarray(log_study, np.int64), preempt_at=np.asarray(log_at, float),
+        preempt_back=np.asarray(log_back, float),
         radiologists=rads, link_busy={k: v.busy_minutes for k, v in links.items()}, horizon=horizon,
     )

@@ -52,12 +52,12 @@ def utilisation_by_hour(res: SimulationResult, *, ax: Any = None) -> Any:
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3))
-    df = res.studies.dropna(subset=["read_start", "read_end"])
+    df = res.studies.dropna(subset=["first_start", "end"])  # a preempted read is drawn from its first start
     hours = np.arange(24)
     n_days = max(res.days, 1) * max(int(df["replication"].nunique()), 1)
     for centre, g in df.groupby("centre", observed=True):
         busy = np.zeros(24)
-        start_h = (g["read_start"].dt.hour + g["read_start"].dt.minute / 60).to_numpy()
+        start_h = (g["first_start"].dt.hour + g["first_start"].dt.minute / 60).to_numpy()
         dur_h = g["reading_minutes"].to_numpy() / 60
         for h0 in range(24):  # minutes of reading that fall in each clock hour (wrapping)
             seg = np.clip(np.minimum(start_h + dur_h, h0 + 1) - np.maximum(start_h, h0), 0, 1)

@@ -145,6 +145,11 @@ class EngineResult:
     radiologists: list[Radiologist]
     link_busy: dict[tuple[int, int], float]
     horizon: float
+    wait: np.ndarray  # minutes in a worklist over every stay (NaN until reported)
+    reading: np.ndarray  # minutes being read over every segment (NaN until reported)
+    preempt_study: np.ndarray  # one entry per preemption: the study interrupted,
+    preempt_at: np.ndarray  # when,
+    preempt_back: np.ndarray  # and when a radiologist took it up again (NaN: never)
 
 
 def prepare(scenario: Scenario, t0: dt.datetime, *, days: float, drain_days: float, workload: Workload) -> Resources:

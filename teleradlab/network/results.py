@@ -1,4 +1,27 @@
-"""Simulation results: one row per study, summaries with confidence intervals, resource use."""
+"""Simulation results: one row per study, summaries with confidence intervals, resource use.
+
+The study table's times (one row per study; minutes are floats, NaN until the study
+is reported; timestamps are timezone-aware UTC):
+
+=====================  =====================================================================
+column                 meaning
+=====================  =====================================================================
+``acquired``           when the modality finished the study
+``transfer_start``     when its transfer to the reading centre began (= ``acquired``)
+``transfer_end``       when the last byte arrived; the study joins the worklist (``queued``)
+``first_start``        when a radiologist first opened it
+``end``                when its report was finished
+``transfer_minutes``   ``transfer_end − transfer_start``
+``wait_minutes``       all time spent waiting in a worklist: before the first start *and*
+                       after every preemption until a radiologist took it up again
+``reading_minutes``    time a radiologist was actually reading it (the sum of its reading
+                       segments; under ``preempt: repeat`` including work that was lost)
+``preempted_minutes``  the part of ``wait_minutes`` after the first start (0 unless
+                       preempted); ``preemptions`` counts the interruptions
+``turnaround_minutes`` ``end − acquired`` = ``transfer_minutes + wait_minutes +
+                       reading_minutes`` for every reported study (:data:`TURNAROUND_PARTS`)
+=====================  =====================================================================
+"""
 
 from __future__ import annotations
 
@@ -8,15 +31,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from teleradlab.errors import SimulationError
 from teleradlab.network.defaults import PRIORITIES
 from teleradlab.network.scenario import Scenario
 
 #: Columns of :attr:`SimulationResult.studies`, in order.
 COLUMNS = (
-    "replication", "study_id", "site", "centre", "radiologist", "modality", "priority", "ai_flag", "diseased",
-    "bytes_raw", "bytes_sent", "acquired", "transfer_start", "transfer_end", "queued", "read_start", "read_end",
-    "transfer_minutes", "wait_minutes", "reading_minutes", "turnaround_minutes", "reported", "sla_met",
+    "replication", "study_id", "site", "centre", "radiologist", "modality", "priority", "ai", "ai_flag", "diseased",
+    "bytes_raw", "bytes_sent", "acquired", "transfer_start", "transfer_end", "queued", "first_start", "end",
+    "transfer_minutes", "wait_minutes", "reading_minutes", "preempted_minutes", "preemptions", "turnaround_minutes",
+    "reported", "sla_met",
 )
+#: The parts that add up to ``turnaround_minutes``, row by row (a workstation term joins them when modelled).
+TURNAROUND_PARTS = ("transfer_minutes", "wait_minutes", "reading_minutes")
+#: Columns of :attr:`SimulationResult.preemptions`: one row per interruption of a read.
+PREEMPTION_COLUMNS = ("replication", "study_id", "preempted_at", "resumed_at")
+#: Statistics :meth:`SimulationResult.by` and :func:`compare` report, each with a confidence interval.
+STATISTICS = ("mean", "p50", "p90", "p95")
 
 
 def _quantiles(x: pd.Series) -> dict[str, float]:
@@ -57,6 +88,12 @@ class SimulationResult:
     links : pandas.DataFrame
         Per replication and link: busy minutes (data flowing) over the period.
     days, warmup_days : float
+    meta : dict
+        Seed, unread count and the arrival period in minutes.
+    preemptions : pandas.DataFrame
+        One row per interrupted read (columns in :data:`PREEMPTION_COLUMNS`).
+
+    The study table's columns are explained in this module's docstring.
     """
 
     scenario: Scenario
@@ -66,6 +103,7 @@ class SimulationResult:
     days: float
     warmup_days: float
     meta: dict[str, Any] = field(default_factory=dict)
+    preemptions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PREEMPTION_COLUMNS))
 
     # ------------------------------------------------------------------ summaries
     def turnaround(self, by: str | list[str] | None = None) -> pd.DataFrame:
@@ -106,20 +144,83 @@ class SimulationResult:
         return out
 
     def backlog(self, freq_minutes: float = 60.0) -> pd.DataFrame:
-        """Studies waiting in worklists (queued, not yet started) over time, per replication's mean."""
+        """Studies waiting in worklists over time, mean over replications.
+
+        A study counts from the moment it is queued until a radiologist first opens it,
+        and again from each preemption until its read resumes.
+        """
         df = self.studies
         q = df["queued"].dropna()
         if q.empty:
             return pd.DataFrame(columns=["backlog"])
         start = df["acquired"].min().floor("h")
-        end = df["read_end"].max() if df["read_end"].notna().any() else df["acquired"].max()
+        end = df["end"].max() if df["end"].notna().any() else df["acquired"].max()
         grid = pd.date_range(start, end, freq=f"{int(freq_minutes)}min")
         g = grid.asi8
-        qa = np.sort(df["queued"].dropna().astype("int64").to_numpy())
-        rs = np.sort(df["read_start"].dropna().astype("int64").to_numpy())
+        pre = self.preemptions
+        ins = np.sort(np.concatenate([df["queued"].dropna().astype("int64").to_numpy(),
+                                      pre["preempted_at"].astype("int64").to_numpy()]))
+        outs = np.sort(np.concatenate([df["first_start"].dropna().astype("int64").to_numpy(),
+                                       pre["resumed_at"].dropna().astype("int64").to_numpy()]))
         n_rep = max(int(df["replication"].nunique()), 1)
-        counts = (np.searchsorted(qa, g, side="right") - np.searchsorted(rs, g, side="right")) / n_rep
+        counts = (np.searchsorted(ins, g, side="right") - np.searchsorted(outs, g, side="right")) / n_rep
         return pd.DataFrame({"backlog": counts}, index=grid)
+
+    def by(self, columns: str | list[str], metrics: tuple[str, ...] = ("wait_minutes", "turnaround_minutes"),
+           *, level: float = 0.95, batches: int = 20) -> pd.DataFrame:
+        """Mean and percentiles of waits and turnaround per group, each with a confidence interval.
+
+        With several replications the interval is a Student-t interval over the
+        replications' values; with one, over ``batches`` batch means (the run cut by
+        acquisition time into equal spans; Law & Kelton, Simulation Modeling and
+        Analysis, 2000, §9.5.3), which assumes the batches are long enough to be
+        nearly independent.
+
+        Parameters
+        ----------
+        columns : str or list of str
+            Study-table columns to group by, e.g. ``["ai_flag", "diseased"]``.
+        metrics : tuple of str
+            Minute columns to summarise.
+        level : float
+            Confidence level.
+        batches : int
+            Number of batches when there is one replication.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per group; columns ``(metric, statistic)`` with statistics
+            ``n`` and, for each of :data:`STATISTICS`, the value and ``_low`` / ``_high``.
+            ``attrs["method"]`` says how the intervals were made.
+
+        Examples
+        --------
+        >>> res.by(["ai_flag", "diseased"])[("wait_minutes", "mean")]  # doctest: +SKIP
+        """
+        keys = [columns] if isinstance(columns, str) else list(columns)
+        df = self.studies[self.studies["reported"]]
+        unit, method = _units(df, batches)
+        rows: dict[Any, dict] = {}
+        for name, g in df.groupby(keys, observed=True):
+            row: dict = {}
+            for m in metrics:
+                row[(m, "n")] = int(g[m].notna().sum())
+                per = g.groupby(unit.loc[g.index], observed=True)[m]
+                for stat in STATISTICS:
+                    values = per.mean() if stat == "mean" else per.quantile(int(stat[1:]) / 100)
+                    whole = g[m].mean() if stat == "mean" else g[m].quantile(int(stat[1:]) / 100)
+                    _, lo, hi = mean_ci(values.to_numpy(), level)
+                    row[(m, stat)], row[(m, f"{stat}_low")], row[(m, f"{stat}_high")] = float(whole), lo, hi
+            rows[name if isinstance(name, tuple) and len(keys) > 1 else (name[0] if isinstance(name, tuple) else name)] = row
+        out = pd.DataFrame.from_dict(rows, orient="index")
+        if len(keys) > 1 and not out.empty:
+            out.index = pd.MultiIndex.from_tuples(out.index, names=keys)
+        else:
+            out.index.name = keys[0]
+        out.columns = pd.MultiIndex.from_tuples(out.columns)
+        out.attrs["method"] = method
+        return out
 
     def summary(self) -> dict[str, Any]:
         """Everything at a glance: turnaround by priority, modality and site; SLA; utilisation; CIs.
@@ -159,3 +260,94 @@ class SimulationResult:
             "link_utilisation": {f"{s}->{c}": float(v) for (s, c), v in self.link_utilisation()["utilisation"].items()},
             "max_backlog": float(backlog["backlog"].max()) if not backlog.empty else 0.0,
         }
+
+
+def _units(df: pd.DataFrame, batches: int) -> tuple[pd.Series, str]:
+    """What a confidence interval averages over: replications, or batches of one replication."""
+    n_rep = int(df["replication"].nunique())
+    if n_rep >= 2:
+        return df["replication"], f"Student-t over {n_rep} replications"
+    if batches < 2:
+        raise SimulationError("need at least 2 batches for batch means", where="batches")
+    t = df["acquired"].astype("int64").to_numpy()
+    if t.size == 0:
+        return pd.Series(np.zeros(0, int), index=df.index), "no studies"
+    edges = np.linspace(t.min(), t.max(), batches + 1)
+    b = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, batches - 1)
+    return pd.Series(b, index=df.index), f"batch means: {batches} batches of one replication"
+
+
+def compare(a: SimulationResult, b: SimulationResult, by: str | list[str] | None = None,
+            metrics: tuple[str, ...] = ("wait_minutes", "turnaround_minutes"), *, level: float = 0.95,
+            batches: int = 20) -> pd.DataFrame:
+    """Paired differences ``b − a`` under common random numbers, with confidence intervals.
+
+    ``a`` and ``b`` must come from the same seed, replications and days, so that they
+    hold the same studies (the workload does not depend on the AI, the worklist or
+    the staffing: see :mod:`teleradlab.network.workload`); each study's times in
+    ``b`` are paired with its times in ``a``. Groups are taken from ``a`` (e.g. its
+    ``ai_flag``); intervals are Student-t over replications, or over batch means of
+    one replication (see :meth:`SimulationResult.by`). Only studies reported in both
+    runs are paired.
+
+    Parameters
+    ----------
+    a, b : SimulationResult
+        The baseline and the alternative.
+    by : str or list of str, optional
+        Columns of ``a``'s study table to group by (default: all studies together).
+    metrics : tuple of str
+        Minute columns to compare.
+    level : float
+        Confidence level.
+    batches : int
+        Number of batches when there is one replication.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group; columns ``(metric, statistic)``: ``n``, ``a``, ``b`` (means),
+        ``diff`` (mean of b − a), ``diff_low``, ``diff_high``, and the same for the 90th
+        percentile (``p90_diff``...). ``attrs["method"]`` says how.
+
+    Raises
+    ------
+    SimulationError
+        When the two runs do not hold the same studies.
+    """
+    sa, sb = a.studies, b.studies
+    if (a.meta.get("seed") != b.meta.get("seed") or a.days != b.days or a.warmup_days != b.warmup_days
+            or len(sa) != len(sb) or not np.array_equal(sa["study_id"].to_numpy(), sb["study_id"].to_numpy())
+            or not sa["acquired"].equals(sb["acquired"])):
+        raise SimulationError("the two runs do not hold the same studies: simulate both with the same seed, days, "
+                              "warmup_days and replications (and the same sites' workloads)", where="compare")
+    keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    both = (sa["reported"] & sb["reported"]).to_numpy()
+    df = sa.loc[both, ["replication", "acquired", *keys]].copy()
+    for m in metrics:
+        df[(m, "a")] = sa.loc[both, m].to_numpy()
+        df[(m, "b")] = sb.loc[both, m].to_numpy()
+    unit, method = _units(df, batches)
+    groups = df.groupby(keys, observed=True) if keys else [("all", df)]
+    rows: dict[Any, dict] = {}
+    for name, g in groups:
+        row: dict = {}
+        u = unit.loc[g.index]
+        for m in metrics:
+            va, vb = g[(m, "a")], g[(m, "b")]
+            row[(m, "n")] = int(len(g))
+            row[(m, "a")], row[(m, "b")] = float(va.mean()), float(vb.mean())
+            d = (vb - va).groupby(u, observed=True).mean().to_numpy()
+            _, lo, hi = mean_ci(d, level)
+            row[(m, "diff")], row[(m, "diff_low")], row[(m, "diff_high")] = float((vb - va).mean()), lo, hi
+            pa, pb = va.groupby(u, observed=True).quantile(0.9), vb.groupby(u, observed=True).quantile(0.9)
+            _, lo, hi = mean_ci((pb - pa).to_numpy(), level)
+            row[(m, "p90_diff")] = float(vb.quantile(0.9) - va.quantile(0.9))
+            row[(m, "p90_diff_low")], row[(m, "p90_diff_high")] = lo, hi
+        rows[name if not isinstance(name, tuple) or len(keys) > 1 else name[0]] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    if len(keys) > 1 and not out.empty:
+        out.index = pd.MultiIndex.from_tuples(out.index, names=keys)
+    out.columns = pd.MultiIndex.from_tuples(out.columns)
+    out.attrs["method"] = method + "; paired (common random numbers)"
+    return out

@@ -29,6 +29,8 @@ from teleradlab.network.transfer import PROTOCOLS, TransferTiming
 
 ROUTING = ("local_first", "least_loaded", "nearest", "subspecialty", "follow_the_sun")
 WORKLISTS = ("fifo", "priority", "preemptive", "cherry_pick")
+#: What a preempted read keeps: ``resume`` its work done, ``repeat`` nothing (same reading time again).
+PREEMPT = ("resume", "repeat")
 DISTS = ("exponential", "lognormal", "gamma", "empirical", "deterministic")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LOSSLESS_SYNTAXES = {"rle", "jpeg-lossless", "jpegls", "jpeg2000-lossless", "htj2k-lossless", "jpegxl-lossless",
@@ -205,12 +207,26 @@ def _timing(link: Link, images: int, bytes_per_instance: float) -> TransferTimin
 
 @dataclass(frozen=True)
 class AITriage:
-    """An AI that flags studies; flagged studies jump the queue."""
+    """An AI that flags studies; its flagged studies form their own worklist class.
+
+    See :mod:`teleradlab.network.triage` for the operating point and the ranking.
+    """
 
     prevalence: float
     sensitivity: float
     specificity: float
-    modalities: frozenset[str] | None = None
+    modalities: frozenset[str] | None = None  # None: every modality
+    name: str = "ai"
+    priorities: frozenset[str] = frozenset({"urgent", "routine"})  # the priorities it is applied to
+    rank_after: str = "stat"  # its class sits just below this priority ("top": above all)
+    enabled: bool = True  # False: studies keep their disease status but nobody is flagged
+    reading_diseased: ReadingTime | None = None  # reading times by truth, else the modality's
+    reading_non_diseased: ReadingTime | None = None
+    operating_point: str = "sensitivity/specificity"  # how the operating point was given
+
+    def covers(self, modality: str) -> bool:
+        """Whether this AI reads studies of ``modality``."""
+        return self.modalities is None or modality in self.modalities
 
 
 @dataclass(frozen=True)
@@ -227,7 +243,8 @@ class Scenario:
     routing: str
     worklist: str
     sla_minutes: dict[str, float]
-    ai_triage: AITriage | None = None
+    ai_triage: tuple[AITriage, ...] = ()
+    preempt: str = "resume"
     allow_unread: bool = False
     description: str = ""
     raw: dict = field(default_factory=dict, repr=False, compare=False)
@@ -510,7 +527,7 @@ def validate(raw: dict) -> Scenario:
         The first problem found, with its key path in ``where``.
     """
     top = {"name", "description", "start", "sites", "centres", "links", "reading_time_minutes", "compression",
-           "routing", "worklist", "sla_minutes", "ai_triage", "allow_unread"}
+           "routing", "worklist", "preempt", "sla_minutes", "ai_triage", "allow_unread"}
     _keys(raw, top, "", ("name", "sites", "centres", "links"))
     name = _str(raw["name"], "name")
     start = raw.get("start", dt.date(2026, 3, 2))
@@ -651,24 +668,112 @@ def validate(raw: dict) -> Scenario:
     sla_raw = raw.get("sla_minutes", {}) or {}
     _keys(sla_raw, set(D.PRIORITIES), "sla_minutes")
     sla = {p: _num(sla_raw.get(p, D.SLA_MINUTES[p]), f"sla_minutes.{p}", positive=True) for p in D.PRIORITIES}
-    ai = None
-    if raw.get("ai_triage"):
-        a = _keys(raw["ai_triage"], {"prevalence", "sensitivity", "specificity", "modalities"}, "ai_triage",
-                  ("prevalence", "sensitivity", "specificity"))
-        mods = a.get("modalities")
-        ai = AITriage(*(_num(a[k], f"ai_triage.{k}", nonneg=True, upto=1.0)
-                        for k in ("prevalence", "sensitivity", "specificity")),
-                      modalities=frozenset(str(m).upper() for m in mods) if mods else None)
+    preempt = raw.get("preempt", "resume")
+    if preempt not in PREEMPT:
+        _fail(f"unknown preempt {preempt!r}; use one of {', '.join(PREEMPT)}", "preempt")
+    ai = _ai_triage(raw.get("ai_triage"), modalities)
     allow_unread = raw.get("allow_unread", False)
     if not isinstance(allow_unread, bool):
         _fail("expected true or false", "allow_unread")
     scenario = Scenario(
         name=name, start=start, sites=tuple(sites), centres=tuple(centres), links=tuple(links), reading=reading,
-        compression=compression, routing=routing, worklist=worklist, sla_minutes=sla, ai_triage=ai,
+        compression=compression, routing=routing, worklist=worklist, sla_minutes=sla, ai_triage=ai, preempt=preempt,
         allow_unread=allow_unread, description=str(raw.get("description", "")), raw=raw,
     )
     _check_readable(scenario)
     return scenario
+
+
+_AI_KEYS = {"name", "modalities", "priorities", "rank_after", "enabled", "prevalence", "sensitivity", "specificity",
+            "auc", "binormal_b", "threshold", "roc", "reading_time_minutes"}
+
+
+def _ai_triage(v: Any, modalities: set[str]) -> tuple[AITriage, ...]:
+    """One AI (a mapping) or several (a list), each validated with its key path."""
+    if not v:
+        return ()
+    items, listed = (v, True) if isinstance(v, list) else ([v], False)
+    out: list[AITriage] = []
+    for k, a in enumerate(items):
+        out.append(_one_ai(a, f"ai_triage[{k}]" if listed else "ai_triage", modalities, k))
+    _names([{"name": ai.name} for ai in out], "name", "ai_triage")
+    for k, ai in enumerate(out):  # no study may be read by two AIs
+        for j in range(k):
+            other = out[j]
+            mods = (modalities if ai.modalities is None else ai.modalities) & (
+                modalities if other.modalities is None else other.modalities)
+            if mods and ai.priorities & other.priorities:
+                _fail(f"AIs {other.name!r} and {ai.name!r} both apply to {', '.join(sorted(mods))} studies of "
+                      f"priority {', '.join(sorted(ai.priorities & other.priorities))}; give them disjoint "
+                      "modalities or priorities", f"ai_triage[{k}]")
+    return tuple(out)
+
+
+def _one_ai(a: Any, w: str, modalities: set[str], k: int) -> AITriage:
+    from teleradlab.errors import ParameterError
+    from teleradlab.network import triage
+
+    _keys(a, _AI_KEYS, w, ("prevalence",))
+    prevalence = _num(a["prevalence"], f"{w}.prevalence", nonneg=True, upto=1.0)
+    mods = a.get("modalities")
+    if mods is not None:
+        if not isinstance(mods, list) or not mods:
+            _fail("expected a non-empty list of modalities", f"{w}.modalities")
+        mods = frozenset(str(m).upper() for m in mods)
+        unknown = sorted(mods - modalities)
+        if unknown:
+            _fail(f"no site acquires {', '.join(unknown)} (modalities: {', '.join(sorted(modalities))})",
+                  f"{w}.modalities")
+    rank = a.get("rank_after", "stat")
+    if rank not in triage.RANKS:
+        _fail(f"unknown rank_after {rank!r}; use one of {', '.join(triage.RANKS)}", f"{w}.rank_after")
+    below = [p for p in D.PRIORITIES if rank == "top" or D.PRIORITIES.index(p) > D.PRIORITIES.index(rank)]
+    prios = a.get("priorities", below)
+    if not isinstance(prios, list) or not prios or any(p not in D.PRIORITIES for p in prios):
+        _fail(f"expected a non-empty list of priorities among {', '.join(D.PRIORITIES)}", f"{w}.priorities")
+    enabled = a.get("enabled", True)
+    if not isinstance(enabled, bool):
+        _fail("expected true or false", f"{w}.enabled")
+    # the operating point: exactly one way of giving it
+    has = {key for key in ("sensitivity", "specificity", "auc", "threshold", "roc") if key in a}
+    ways = {"sensitivity/specificity": {"sensitivity", "specificity"}, "auc/threshold": {"auc", "threshold"},
+            "auc/sensitivity": {"auc", "sensitivity"}, "auc/specificity": {"auc", "specificity"},
+            "roc/sensitivity": {"roc", "sensitivity"}, "roc/specificity": {"roc", "specificity"}}
+    how = next((name for name, keys in ways.items() if keys == has), None)
+    if how is None:
+        _fail(f"give the operating point as one of: {'; '.join(' + '.join(sorted(x)) for x in ways.values())} "
+              f"(got {', '.join(sorted(has)) or 'none'})", w)
+    if "binormal_b" in a and not how.startswith("auc"):
+        _fail("binormal_b goes with auc", f"{w}.binormal_b")
+    se = _num(a["sensitivity"], f"{w}.sensitivity", nonneg=True, upto=1.0) if "sensitivity" in a else None
+    sp = _num(a["specificity"], f"{w}.specificity", nonneg=True, upto=1.0) if "specificity" in a else None
+    try:
+        if how.startswith("auc"):
+            auc = _num(a["auc"], f"{w}.auc", positive=True, upto=1.0)
+            b = _num(a.get("binormal_b", 1.0), f"{w}.binormal_b", positive=True)
+            thr = _num(a["threshold"], f"{w}.threshold") if "threshold" in a else None
+            se, sp = triage.binormal_point(triage.binormal_a(auc, b), b,
+                                           threshold=thr, sensitivity=se, specificity=sp)
+        elif how.startswith("roc"):
+            table = a["roc"]
+            if not isinstance(table, list) or not all(isinstance(r, list | tuple) and len(r) == 2 for r in table):
+                _fail("expected a list of [fpf, tpf] pairs", f"{w}.roc")
+            pts = [(_num(f, f"{w}.roc[{i}][0]", nonneg=True, upto=1.0), _num(t, f"{w}.roc[{i}][1]", nonneg=True,
+                                                                            upto=1.0)) for i, (f, t) in enumerate(table)]
+            ra, rb = triage.fit_binormal_roc([x for x, _ in pts], [y for _, y in pts])
+            se, sp = triage.binormal_point(ra, rb, sensitivity=se, specificity=sp)
+    except ParameterError as exc:
+        _fail(exc.message, w)
+    rt = a.get("reading_time_minutes")
+    rd = rn = None
+    if rt is not None:
+        _keys(rt, {"diseased", "non_diseased"}, f"{w}.reading_time_minutes", ("diseased", "non_diseased"))
+        rd = _reading(rt["diseased"], f"{w}.reading_time_minutes.diseased")
+        rn = _reading(rt["non_diseased"], f"{w}.reading_time_minutes.non_diseased")
+    return AITriage(prevalence=prevalence, sensitivity=float(se), specificity=float(sp), modalities=mods,
+                    name=_str(a.get("name", f"ai{k}" if k else "ai"), f"{w}.name"), priorities=frozenset(prios),
+                    rank_after=rank, enabled=enabled, reading_diseased=rd, reading_non_diseased=rn,
+                    operating_point=how)
 
 
 def eligible(group: Group, site: Site) -> bool:

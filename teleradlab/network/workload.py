@@ -4,6 +4,10 @@ Arrivals are a non-homogeneous Poisson process with piecewise-constant hourly ra
 in each site's *local* time (so a Vladivostok night is a Vladivostok night, and
 daylight-saving days have 23 or 25 hours). Every draw comes from a stream seeded by
 (seed, replication, site, modality), so results never depend on generation order.
+Disease status and the AI's score come from a second stream, drawn for every study
+whatever the AI (see :mod:`~teleradlab.network.triage`), and disease-specific reading
+times from streams of their own: scenarios that differ only in their AI see the same
+studies (common random numbers).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class Workload:
     ai_flag: np.ndarray
     images: np.ndarray  # instances per study
     bytes_per_instance: np.ndarray  # each instance as sent (achieved compression; see network.instances)
+    ai_index: np.ndarray | None = None  # which of scenario.ai_triage covers the study (-1: none)
     sent_ratio: dict[str, SentRatio] = field(default_factory=dict)  # per modality: the ratio sent at, and its source
 
     def __len__(self) -> int:
@@ -103,10 +108,11 @@ def generate(scenario: Scenario, *, days: float, seed: int, replication: int = 0
     t0 = start_instant(scenario)
     n_days = int(np.ceil(days))
     modalities = tuple(sorted({m for s in scenario.sites for m in s.modalities}))
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("acq", "site", "mod", "prio", "raw", "sent", "read", "dis", "ai")}
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("acq", "site", "mod", "prio", "raw", "sent", "read", "dis", "ai",
+                                                         "aix")}
     cols.update(img=[], bpi=[])
     sent_ratio: dict[str, SentRatio] = {}
-    ai = scenario.ai_triage
+    ais = scenario.ai_triage
     for si, site in enumerate(scenario.sites):
         starts, lengths, hw = hour_starts(site.timezone, scenario.start, n_days, t0)
         for mod, load in site.modalities.items():
@@ -126,15 +132,10 @@ def generate(scenario: Scenario, *, days: float, seed: int, replication: int = 0
             size = images * float(load.bytes_per_image)
             per_instance, sent_ratio[mod] = instance_bytes(mod, load.bytes_per_image, scenario.compression.get(mod))
             reading = draw_reading(scenario.reading[mod], n, rng)
-            if ai is not None and (ai.modalities is None or mod in ai.modalities):
-                dis = rng.uniform(size=n) < ai.prevalence
-                u = rng.uniform(size=n)
-                flag = np.where(dis, u < ai.sensitivity, u >= ai.specificity)
-            else:
-                dis = np.zeros(n, bool)
-                flag = np.zeros(n, bool)
+            aix, dis, flag = _triage(ais, mod, prio, reading, [int(seed), int(replication), si, mi])
             for key, val in (("acq", acq), ("site", np.full(n, si)), ("mod", np.full(n, mi)), ("prio", prio),
-                             ("raw", size), ("sent", images * per_instance), ("read", reading), ("dis", dis), ("ai", flag)):
+                             ("raw", size), ("sent", images * per_instance), ("read", reading), ("dis", dis), ("ai", flag),
+                             ("aix", aix)):
                 cols[key].append(val)
             cols["img"].append(images)
             cols["bpi"].append(np.full(n, per_instance))
@@ -148,4 +149,36 @@ def generate(scenario: Scenario, *, days: float, seed: int, replication: int = 0
         diseased=cat["dis"][order].astype(bool), ai_flag=cat["ai"][order].astype(bool),
         images=cat["img"][order].astype(np.int64), bytes_per_instance=cat["bpi"][order].astype(float),
         sent_ratio=sent_ratio,
+        ai_index=cat["aix"][order].astype(np.int64),
     )
+
+
+def _triage(ais: tuple, mod: str, prio: np.ndarray, reading: np.ndarray,
+            key: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which AI covers each study, its disease status and the AI's flag; disease-specific reading times.
+
+    ``reading`` is replaced in place where the covering AI gives reading times by truth.
+    """
+    n = prio.size
+    u = np.random.default_rng(np.random.SeedSequence([*key, 1])).uniform(size=(2, n))  # always drawn: CRN
+    aix = np.full(n, -1, np.int64)
+    for k, ai in enumerate(ais):  # a modality's AI, then the one that covers each priority
+        if ai.covers(mod):
+            aix[aix < 0] = k
+    for k, ai in enumerate(ais):
+        if ai.covers(mod):
+            aix[np.isin(prio, [PRIORITIES.index(p) for p in ai.priorities])] = k
+    prevalence = np.array([ai.prevalence for ai in ais] + [0.0])[aix]
+    dis = u[0] < prevalence
+    se = np.array([ai.sensitivity for ai in ais] + [0.0])[aix]
+    sp = np.array([ai.specificity for ai in ais] + [1.0])[aix]
+    applies = np.array([[ai.enabled and p in ai.priorities for p in PRIORITIES] for ai in ais] + [[False] * 3])
+    on = applies[aix, prio.astype(np.int64)]  # (index -1 is the last row: no AI)
+    flag = on & np.where(dis, u[1] > 1 - se, u[1] > sp)
+    for k, ai in enumerate(ais):
+        here = aix == k
+        if ai.reading_diseased is not None and here.any():
+            rd = draw_reading(ai.reading_diseased, n, np.random.default_rng(np.random.SeedSequence([*key, 2])))
+            rn = draw_reading(ai.reading_non_diseased, n, np.random.default_rng(np.random.SeedSequence([*key, 3])))
+            reading[here] = np.where(dis, rd, rn)[here]
+    return aix, dis, flag

@@ -13,7 +13,7 @@ from teleradlab.network.scenario import ROUTING, WORKLISTS
 from teleradlab.network.workload import generate
 
 FIELDS = ("centre", "radiologist", "transfer_start", "transfer_end", "read_start", "read_end", "unread",
-          "preemptions")
+          "preemptions", "wait", "reading", "preempt_study", "preempt_at", "preempt_back")
 
 
 def raw(repo_root, name: str) -> dict:

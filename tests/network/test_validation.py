@@ -59,8 +59,8 @@ def test_littles_law_and_conservation(canonical) -> None:
     assert counts["reported"] + counts["unread"] + counts["in_system_at_end"] == counts["acquired"] == len(df)
     # timestamps in order for every reported study
     rep = df[df.reported]
-    for a, b in [("acquired", "transfer_start"), ("transfer_start", "transfer_end"), ("queued", "read_start"),
-                 ("read_start", "read_end")]:
+    for a, b in [("acquired", "transfer_start"), ("transfer_start", "transfer_end"), ("queued", "first_start"),
+                 ("first_start", "end")]:
         assert (rep[b] >= rep[a]).all(), (a, b)
     # Little's law for the worklist: time-average backlog = arrival rate x mean wait
     backlog = res.backlog(freq_minutes=1)
