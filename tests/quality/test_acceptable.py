@@ -1,16 +1,28 @@
 import filecmp
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from teleradlab.errors import QualityError
-from teleradlab.quality import acceptable_ratio, guidelines
-from teleradlab.quality.acceptable import tile, untile
+from teleradlab.imaging import lesion_ensemble
+from teleradlab.quality import (
+    acceptable_ratio,
+    guidelines,
+    model_observer,
+    paired_auc_difference,
+    pareto_front,
+)
+from teleradlab.quality.acceptable import (
+    PILOT_IMAGES,
+    compress_stack,
+    images_for_margin,
+    tile,
+    untile,
+)
 
 
 def test_tile_round_trip() -> None:
-    import numpy as np
-
     stack = np.arange(10 * 4 * 4).reshape(10, 4, 4)
     m = tile(stack, 2)
     assert m.shape == (3, 8, 8)
@@ -20,14 +32,73 @@ def test_tile_round_trip() -> None:
 def test_acceptable_ratio_curve() -> None:
     res = acceptable_ratio({"n": 128, "roi": 32, "background": "white", "seed": 3,
                             "signal": {"amplitude": 10, "radius_px": 2}},
-                           "jpeg2000", ratios=(4, 12, 200), n_boot=200)
+                           "jpeg2000", ratios=(4, 12, 80, 200), n_boot=100, n_splits=4, show_progress=False)
     c = res.curve
-    assert list(c.ratio) == [4, 12, 200]
-    assert (abs(c.achieved_ratio / c.ratio - 1) < 0.06).all()
+    assert list(c.ratio) == [4, 12, 80, 200]
+    # a ratio the codec cannot reach on these mosaics is reported as untested, never counted
+    untested = c.non_inferior.isna()
+    assert c.note[untested].str.startswith("not tested").all() and c.note[~untested].eq("").all()
+    c = c[~untested]
+    assert len(c) >= 3 and (abs(c.achieved_ratio / c.ratio - 1) < 0.06).all()
     assert c.psnr_db.is_monotonic_decreasing
+    assert (c.auc_ci_low <= c.auc).all() and (c.auc <= c.auc_ci_high).all()
+    assert (c.delta_ci_low <= c.delta_auc).all() and (c.delta_auc <= c.delta_ci_high).all()
     assert c.non_inferior.iloc[0]  # mild compression keeps the task
-    assert not c.non_inferior.iloc[-1]  # 200:1 destroys it
-    assert res.acceptable_ratio in (4, 12)
+    assert not c.non_inferior.iloc[2]  # 80:1 destroys it
+    assert not res.censored and res.limit_ratio is not None
+    assert res.acceptable_ratio in set(c.achieved_ratio[:2])
+    assert "not shown non-inferior" in res.status and str(res.margin) in res.status
+    assert res.n_images == 128 and res.reference_auc_ci[0] <= res.reference_auc <= res.reference_auc_ci[1]
+
+
+def test_limit_above_the_tested_range_is_censored() -> None:
+    res = acceptable_ratio({"n": 96, "roi": 32, "background": "white", "seed": 5,
+                            "signal": {"amplitude": 12, "radius_px": 3}},
+                           "jpeg2000", ratios=(3, 5), n_boot=100, n_splits=4, show_progress=False)
+    assert res.curve.non_inferior.all()
+    assert res.censored and res.limit_ratio is None
+    assert res.acceptable_ratio == pytest.approx(res.curve.achieved_ratio.max())
+    assert res.status.startswith("not reached within the tested range")
+
+
+def test_paired_difference_is_narrower_than_independent_intervals() -> None:
+    """Compressed and uncompressed readings of the same images are correlated: the paired interval is narrow."""
+    e = lesion_ensemble(80, roi=32, background="lumpy", seed=2, signal={"amplitude": 8, "radius_px": 3})
+    p, a = np.round(e.present), np.round(e.absent)
+    cp, _ = compress_stack(p, "jpeg2000", 6)
+    ca, _ = compress_stack(a, "jpeg2000", 6)
+    kw = {"kind": "cho", "signal": e.signal, "n_boot": 200, "n_splits": 5, "seed": 1}
+    ref, comp = model_observer(p, a, **kw), model_observer(cp, ca, **kw)
+    delta, (lo, hi), boots = paired_auc_difference(comp, ref)
+    assert delta == pytest.approx(comp.auc - ref.auc) and lo <= delta <= hi
+    independent = np.hypot(ref.auc_ci[1] - ref.auc_ci[0], comp.auc_ci[1] - comp.auc_ci[0])
+    assert hi - lo < 0.6 * independent
+    with pytest.raises(QualityError, match="not paired: seed"):
+        paired_auc_difference(model_observer(cp, ca, **{**kw, "seed": 2}), ref)
+
+
+def test_images_for_margin_sizes_the_interval() -> None:
+    task = {"roi": 32, "background": "white", "seed": 4, "signal": {"amplitude": 6, "radius_px": 2}}
+    n = images_for_margin(task, 0.12, n_boot=200, n_splits=4)
+    assert n >= PILOT_IMAGES
+    e = lesion_ensemble(n, **task)
+    r = model_observer(np.round(e.present), np.round(e.absent), kind="cho", signal=e.signal, n_boot=200,
+                       n_splits=4, seed=1)
+    assert np.sqrt(2) * (r.auc_ci[1] - r.auc_ci[0]) < 0.12 * 1.3  # as planned, within pilot noise
+    with pytest.raises(QualityError, match="max_images=100"):
+        images_for_margin(task, 0.01, n_boot=100, n_splits=2, max_images=100)
+
+
+def test_pareto_front_matches_brute_force() -> None:
+    rng = np.random.default_rng(0)
+    t = pd.DataFrame({"turnaround_mean": rng.integers(0, 6, 40).astype(float), "q_auc": rng.random(40).round(1)})
+    t["lo"], t["hi"] = t.q_auc - 0.05, t.q_auc + 0.05
+    out = pareto_front(t, quality_low="lo", quality_high="hi")
+    for i, row in t.iterrows():
+        dom = any((o.turnaround_mean <= row.turnaround_mean and o.q_auc >= row.q_auc
+                   and (o.turnaround_mean < row.turnaround_mean or o.q_auc > row.q_auc)) for _, o in t.iterrows())
+        clear = any(o.turnaround_mean <= row.turnaround_mean and o.lo > row.hi for _, o in t.iterrows())
+        assert out.loc[i, "on_front"] == (not dom) and out.loc[i, "clearly_dominated"] == clear
 
 
 def test_bad_margin() -> None:
