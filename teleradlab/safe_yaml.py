@@ -13,6 +13,7 @@ of the caller's subclass, naming the file (and line, for syntax errors).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,21 @@ def _expanded(root: yaml.Node, limit_nodes: int, limit_depth: int) -> tuple[int,
             if id(child) not in size:
                 stack.append((child, False))
     return size[id(root)]
+
+
+_QUOTED_OR_COMMENT = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|(?:^|\s)#[^\n]*""")
+
+
+def _flow_depth(text: str, stop: int = MAX_DEPTH) -> int:
+    """Deepest nesting of flow brackets ``[ ] { }`` outside quotes and comments, counted in one
+    pass over the text and given up as soon as it passes ``stop``."""
+    depth = deepest = 0
+    for m in re.finditer(r"[\[\]{}]", _QUOTED_OR_COMMENT.sub("", text)):
+        depth = depth + 1 if m.group() in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+        if deepest > stop:
+            break
+    return deepest
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -122,6 +138,8 @@ def load_yaml(source: str | os.PathLike[str], *, error: type[TeleradlabError] = 
         line = data[: exc.start].count(b"\n") + 1
         raise error(f"not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})",
                     where=f"{where}:{line}") from None
+    if _flow_depth(text, max_depth) > max_depth:  # before the parser, which is slow on thousands of open brackets
+        raise error(f"nested deeper than {max_depth} levels; refused", where=where)
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()

@@ -12,6 +12,7 @@ from teleradlab.cli import (
     positive_float,
     positive_int,
 )
+from teleradlab.limits import MAX_RADIOLOGISTS, MAX_STUDIES
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -22,7 +23,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)  # validated before anything is written
     res = simulate(scenario, days=args.days, seed=args.seed, replications=args.replications,
-                   warmup_days=args.warmup_days, show_progress=True)
+                   warmup_days=args.warmup_days, show_progress=True, max_studies=args.max_studies,
+                   max_radiologists=args.max_radiologists)
     out = Path(args.out)
     atomic_write_table(res.studies, out, "studies")
     summary = res.summary()
@@ -42,5 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=non_negative_int, default=1)
     p.add_argument("--replications", type=positive_int, default=1)
     p.add_argument("--warmup-days", type=non_negative_float, default=0)
+    p.add_argument("--max-studies", type=positive_float, default=MAX_STUDIES,
+                   help=f"most studies per replication, days x studies per day (default {MAX_STUDIES:,})")
+    p.add_argument("--max-radiologists", type=positive_int, default=MAX_RADIOLOGISTS,
+                   help=f"most radiologists in the scenario (default {MAX_RADIOLOGISTS:,})")
     p.add_argument("--out", required=True, type=output_folder, help="folder for studies.parquet, studies.csv, summary.json, PNGs")
     p.set_defaults(func=_simulate)

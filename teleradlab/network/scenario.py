@@ -450,6 +450,21 @@ def _modality(mod: str, v: Any, where: str) -> ModalityLoad:
     )
 
 
+def _syntax(name: str, where: str) -> tuple[str, bool]:
+    """A compression syntax checked against the codec registry: (its short name, whether lossless)."""
+    if name == "none":
+        return name, True
+    from teleradlab.compression.registry import codecs, get_codec
+    from teleradlab.errors import CodecError
+
+    try:
+        codec = get_codec(name)
+    except CodecError:
+        known = ", ".join(["none", *(c.name for c in codecs(available_only=False))])
+        _fail(f"unknown compression syntax {name!r}; known: {known}", where)
+    return codec.name, not codec.lossy
+
+
 def _names(items: list, key: str, where: str) -> None:
     seen = set()
     for i, item in enumerate(items):
@@ -649,12 +664,15 @@ def validate(raw: dict) -> Scenario:
     for m, v in comp_raw.items():
         w = f"compression.{m}"
         _keys(v, {"syntax", "ratio"}, w, ("syntax",))
-        syntax = _str(v["syntax"], f"{w}.syntax")
+        syntax, lossless = _syntax(_str(v["syntax"], f"{w}.syntax"), f"{w}.syntax")
+        if "ratio" in v and lossless:
+            _fail(f"{syntax} is lossless: its ratio follows from the images (default {D.LOSSLESS_RATIO}); "
+                  "remove 'ratio', or choose a lossy syntax", f"{w}.ratio")
         if "ratio" in v:
             ratio = _num(v["ratio"], f"{w}.ratio", positive=True)
             if ratio < 1:
                 _fail(f"a compression ratio must be at least 1, got {ratio}", f"{w}.ratio")
-        elif syntax in LOSSLESS_SYNTAXES:
+        elif lossless:
             ratio = 1.0 if syntax == "none" else D.LOSSLESS_RATIO
         else:
             _fail(f"lossy syntax {syntax!r} needs a 'ratio'", w)

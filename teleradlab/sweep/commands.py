@@ -6,6 +6,7 @@ import argparse
 import re
 
 from teleradlab.cli import output_folder, positive_int, scheduler_address
+from teleradlab.limits import MAX_POINTS
 
 
 def _cluster(text: str) -> str:
@@ -19,7 +20,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from teleradlab.sweep.run import run
     from teleradlab.sweep.spec import load_spec
 
-    spec = load_spec(args.spec, out=args.out)  # every check before any work
+    spec = load_spec(args.spec, out=args.out, max_points=args.max_points)  # every check before any work
     df = run(spec, out=args.out, workers=args.workers, scheduler=args.scheduler, cluster=args.cluster,
              resume=args.resume, show_progress=True)
     failed = int((df["status"] != "ok").sum())
@@ -39,4 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--scheduler", type=scheduler_address, help="address of a running Dask scheduler, e.g. tcp://HOST:8786")
     g.add_argument("--cluster", type=_cluster, help="start a Dask LocalCluster: local:N")
     p.add_argument("--resume", action="store_true", help="skip completed runs, rerun failed ones")
+    p.add_argument("--max-points", type=positive_int, default=MAX_POINTS,
+                   help=f"largest parameter space (points x replications) accepted (default {MAX_POINTS})")
     p.set_defaults(func=_sweep)

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import socket
+import sys
+import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -106,7 +110,10 @@ def _executor(workers: int | None, scheduler: str | None, cluster: str | None):
         raise SweepError("give either --scheduler or --cluster, not both", where="executor")
     if scheduler or cluster:
         return _dask_client(scheduler, cluster)
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise SweepError(f"workers must be an integer of at least 1, got {workers!r}", where="workers")
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, initializer=_die_with_parent,
+                               initargs=(os.getpid(),))
 
 
 def _dask_client(scheduler: str | None, cluster: str | None):
@@ -119,11 +126,63 @@ def _dask_client(scheduler: str | None, cluster: str | None):
             raise SweepError(f"--cluster takes local:N, got {cluster!r}", where="cluster")
         lc = LocalCluster(n_workers=int(cluster[6:]), threads_per_worker=1, processes=True, dashboard_address=None)
         return Client(lc)
+    _probe(scheduler)
     try:
         return Client(scheduler, timeout="8s")
     except (OSError, TimeoutError) as exc:
         raise SweepError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})",
                          where="scheduler") from None
+    except (MemoryError, ValueError, TypeError, EOFError) as exc:
+        # Dask reads a frame length from whatever answers: from an SSH or HTTP server that is
+        # garbage (exabytes), and it fails allocating it
+        raise SweepError(f"the service at {scheduler} does not speak Dask's protocol ({type(exc).__name__}); "
+                         "is this the scheduler's address and port (default 8786)?", where="scheduler") from None
+
+
+def _probe(scheduler: str, timeout: float = 3.0) -> None:
+    """Fail fast unless ``tcp://HOST:PORT`` is well formed and something accepts a connection there."""
+    m = re.fullmatch(r"(?:tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})", scheduler.strip())
+    if not m or not 1 <= int(m.group(2)) <= 65535:
+        raise SweepError(f"{scheduler!r} is not a scheduler address like tcp://HOST:8786", where="scheduler")
+    host, port = m.group(1).strip("[]"), int(m.group(2))
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise SweepError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}: "
+                         f"{exc.strerror or exc})", where="scheduler") from None
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool worker initializer: end this worker when the sweep's process dies, even by SIGKILL.
+
+    On Linux the kernel delivers SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    everywhere a daemon thread checks once a second that the parent is still the one
+    that started the worker (an orphan is re-parented) and exits otherwise.
+
+    Parameters
+    ----------
+    parent : int
+        The process id of the sweep's process, taken before the worker was started.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG (linux/prctl.h)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="teleradlab-parent-watchdog", daemon=True).start()
 
 
 def run(spec: SweepSpec | dict | str, *, out: str | os.PathLike[str] | None = None, workers: int | None = None,

@@ -20,7 +20,10 @@ import ast
 import hashlib
 import itertools
 import json
+import math
+import operator
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from teleradlab.errors import SweepError
+from teleradlab.limits import MAX_POINTS, check_points
 
 SPACE_KINDS = ("grid", "list", "random", "lhs")
 
@@ -74,23 +78,28 @@ def _fail(msg: str, where: str) -> None:
     raise SweepError(msg, where=where)
 
 
-def _grid(grid: Any, where: str) -> list[dict]:
+def _grid(grid: Any, where: str, max_points: int = MAX_POINTS) -> list[dict]:
     if not isinstance(grid, dict) or not grid:
         _fail("grid must map each parameter to a non-empty list of values", where)
     for k, v in grid.items():
         if not isinstance(v, list) or not v:
             _fail("expected a non-empty list of values", f"{where}.{k}")
+    check_points(math.prod(len(v) for v in grid.values()), where, max_points=max_points)
     keys = list(grid)
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(grid[k] for k in keys))]
 
 
-def _sample(spec: Any, where: str, lhs: bool) -> list[dict]:
+def _sample(spec: Any, where: str, lhs: bool, max_points: int = MAX_POINTS) -> list[dict]:
     if not isinstance(spec, dict) or "n" not in spec or "params" not in spec:
         _fail("needs 'n', 'params' and optionally 'seed'", where)
     n = spec["n"]
-    if not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         _fail("n must be a positive integer", f"{where}.n")
-    rng = np.random.default_rng(int(spec.get("seed", 0)))
+    check_points(n, f"{where}.n", max_points=max_points)
+    seed = spec.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        _fail("seed must be an integer >= 0", f"{where}.seed")
+    rng = np.random.default_rng(seed)
     params = spec["params"]
     if not isinstance(params, dict) or not params:
         _fail("params must map names to {low, high[, log, integer]} or {choices}", f"{where}.params")
@@ -104,7 +113,10 @@ def _sample(spec: Any, where: str, lhs: bool) -> list[dict]:
                 _fail("choices must be a non-empty list", w)
             cols[name] = [choices[min(int(x * len(choices)), len(choices) - 1)] for x in u]
         elif isinstance(p, dict) and "low" in p and "high" in p:
-            lo, hi = float(p["low"]), float(p["high"])
+            lo, hi = p["low"], p["high"]
+            if any(isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) for v in (lo, hi)):
+                _fail("low and high must be finite numbers", w)
+            lo, hi = float(lo), float(hi)
             if not lo < hi or (p.get("log") and lo <= 0):
                 _fail("need low < high (and low > 0 for log)", w)
             vals = np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo))) if p.get("log") else lo + u * (hi - lo)
@@ -114,43 +126,141 @@ def _sample(spec: Any, where: str, lhs: bool) -> list[dict]:
     return [{k: cols[k][i] for k in cols} for i in range(n)]
 
 
-def _constraint(expr: str, where: str):
-    try:
-        tree = ast.parse(expr, mode="eval")
-    except SyntaxError as exc:
-        raise SweepError(f"cannot parse constraint {expr!r}", where=where) from exc
-    allowed = (ast.Expression, ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Load,
-               ast.And, ast.Or, ast.Not, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.Add, ast.Sub,
-               ast.Mult, ast.Div, ast.USub, ast.In, ast.NotIn, ast.Tuple, ast.List)
-    for node in ast.walk(tree):
-        if not isinstance(node, allowed):
-            _fail(f"constraint {expr!r} uses {type(node).__name__}; only comparisons and arithmetic", where)
-    code = compile(tree, where, "eval")
-
-    def check(point: dict) -> bool:
-        names = {k.replace(".", "_").replace("-", "_"): v for k, v in point.items()}
-        try:
-            return bool(eval(code, {"__builtins__": {}}, names))  # noqa: S307 - AST restricted above
-        except NameError as exc:
-            raise SweepError(f"constraint {expr!r} names an unknown parameter ({exc})", where=where) from None
-
-    return check
+#: The expression grammar of constraints: comparisons (chained too), and/or/not,
+#: + - * / // % and unary minus, ``in`` / ``not in`` over tuples and lists, parameter
+#: names, and number, string, true/false/None literals. No calls, attributes,
+#: subscripts or powers (``2 ** 10 ** 10`` would hang).
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
+_COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+            ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.In: lambda a, b: a in b,
+            ast.NotIn: lambda a, b: a not in b}
+_STRING = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
 
 
+class Constraint:
+    """A parsed constraint: an ``ast`` tree over a whitelisted grammar, evaluated without ``eval``.
 
-def _dotted_to_names(expr: str) -> str:
-    import re
-    return re.sub(r"[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)+|[A-Za-z_][A-Za-z0-9_]*-[A-Za-z0-9_\-]+",
-                  lambda m: m.group(0).replace(".", "_").replace("-", "_"), expr)
+    Parameter names may hold dots and hyphens (``links.rural-clinic.bandwidth_mbps``);
+    they are replaced by placeholders before parsing — outside string literals only,
+    longest name first — so ``codec != "jpeg2000-lossless"`` compares the parameter
+    ``codec`` with that exact string, and ``x >= 1e-3`` reads a number.
 
-
-def load_spec(spec: str | os.PathLike[str] | dict, *, out: str | None = None) -> SweepSpec:
-    """Load and validate a sweep spec (YAML file or dict); nothing runs.
+    Parameters
+    ----------
+    expr : str
+        The expression.
+    names : iterable of str
+        The parameter names it may use.
+    where : str
+        Its key path in the spec (``constraints[0]``), for errors.
 
     Raises
     ------
     SweepError
-        Malformed YAML, unknown target, an empty space, a bad constraint — with the key path.
+        Unparseable text, a construct outside the grammar, or an unknown name.
+    """
+
+    def __init__(self, expr: str, names: Any, where: str) -> None:
+        self.expr, self.where = expr, where
+        self.params: dict[str, str] = {}
+        pieces = _STRING.split(expr)
+        ordered = sorted(set(names), key=len, reverse=True)
+        for i in range(0, len(pieces), 2):  # even pieces lie outside string literals
+            for name in ordered:
+                pattern = rf"(?<![\w.]){re.escape(name)}(?![\w.])"
+                if re.search(pattern, pieces[i]):
+                    slot = self.params.setdefault(name, f"_p{len(self.params)}")
+                    pieces[i] = re.sub(pattern, slot, pieces[i])
+        try:
+            self.tree = ast.parse("".join(pieces).strip(), mode="eval").body
+        except SyntaxError:
+            raise SweepError(f"cannot parse constraint {expr!r}", where=where) from None
+        self.slots = {slot: name for name, slot in self.params.items()}
+        self._check(self.tree)
+
+    def _check(self, node: ast.AST) -> None:
+        ok = (isinstance(node, ast.BoolOp | ast.Compare | ast.Tuple | ast.List)
+              or (isinstance(node, ast.BinOp) and type(node.op) in _BINARY)
+              or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub | ast.UAdd))
+              or (isinstance(node, ast.Constant) and isinstance(node.value, int | float | str | bool | None)))
+        if isinstance(node, ast.Name):
+            if node.id in self.slots:
+                return
+            if node.id in ("true", "false", "True", "False", "None", "null"):
+                return
+            raise SweepError(f"constraint {self.expr!r} names {node.id!r}, which is no parameter of the space",
+                             where=self.where)
+        if isinstance(node, ast.Compare) and any(type(op) not in _COMPARE for op in node.ops):
+            ok = False
+        if not ok:
+            raise SweepError(f"constraint {self.expr!r} uses {type(node).__name__}; only comparisons, and/or/not, "
+                             "arithmetic, `in`, parameter names and literals are allowed", where=self.where)
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.expr_context | ast.boolop | ast.operator | ast.unaryop | ast.cmpop):
+                self._check(child)
+
+    def __call__(self, point: dict[str, Any]) -> bool:
+        """Whether ``point`` satisfies the constraint."""
+        try:
+            return bool(self._eval(self.tree, point))
+        except SweepError:
+            raise
+        except (TypeError, ZeroDivisionError, ValueError, OverflowError) as exc:
+            raise SweepError(f"constraint {self.expr!r} cannot be evaluated at {point} ({exc})",
+                             where=self.where) from None
+
+    def _eval(self, node: ast.AST, point: dict[str, Any]) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id in self.slots:
+                name = self.slots[node.id]
+                if name not in point:
+                    raise SweepError(f"constraint {self.expr!r} needs {name!r}, which this point lacks",
+                                     where=self.where)
+                return point[name]
+            return {"true": True, "True": True, "false": False, "False": False}.get(node.id)
+        if isinstance(node, ast.Tuple | ast.List):
+            return tuple(self._eval(e, point) for e in node.elts)
+        if isinstance(node, ast.BoolOp):
+            if isinstance(node.op, ast.And):
+                return all(self._eval(v, point) for v in node.values)
+            return any(self._eval(v, point) for v in node.values)
+        if isinstance(node, ast.UnaryOp):
+            value = self._eval(node.operand, point)
+            return not value if isinstance(node.op, ast.Not) else -value if isinstance(node.op, ast.USub) else +value
+        if isinstance(node, ast.BinOp):
+            return _BINARY[type(node.op)](self._eval(node.left, point), self._eval(node.right, point))
+        assert isinstance(node, ast.Compare)
+        left = self._eval(node.left, point)
+        for op, comp in zip(node.ops, node.comparators, strict=True):
+            right = self._eval(comp, point)
+            if not _COMPARE[type(op)](left, right):
+                return False
+            left = right
+        return True
+
+
+def load_spec(spec: str | os.PathLike[str] | dict, *, out: str | None = None,
+              max_points: int = MAX_POINTS) -> SweepSpec:
+    """Load and validate a sweep spec (YAML file or dict); nothing runs.
+
+    Parameters
+    ----------
+    spec : path-like or dict
+        The YAML file (read through :func:`teleradlab.safe_yaml.load_yaml`) or its mapping.
+    out : str, optional
+        The output folder, overriding the spec's ``out``.
+    max_points : int
+        Most points the space may hold (:data:`teleradlab.limits.MAX_POINTS`), checked
+        before the space is built; raise it explicitly for a bigger sweep.
+
+    Raises
+    ------
+    SweepError
+        Malformed YAML, unknown target, an empty or oversized space, a bad constraint —
+        with the key path.
     """
     from teleradlab.safe_yaml import load_yaml
 
@@ -177,26 +287,38 @@ def load_spec(spec: str | os.PathLike[str] | dict, *, out: str | None = None) ->
     kind, body = next(iter(space.items()))
     where = f"space.{kind}"
     if kind == "grid":
-        points = _grid(body, where)
+        points = _grid(body, where, max_points)
     elif kind == "list":
         if not isinstance(body, list) or not body or not all(isinstance(x, dict) for x in body):
             _fail("list must be a non-empty list of parameter mappings", where)
         points = [dict(x) for x in body]
     else:
-        points = _sample(body, where, lhs=kind == "lhs")
-    for i, c in enumerate(raw.get("constraints", []) or []):
-        check = _constraint(_dotted_to_names(str(c)), f"constraints[{i}]")
+        points = _sample(body, where, lhs=kind == "lhs", max_points=max_points)
+    check_points(len(points), where, max_points=max_points)
+    constraints = raw.get("constraints", []) or []
+    if not isinstance(constraints, list):
+        _fail("constraints must be a list of expressions", "constraints")
+    fixed_raw = raw.get("fixed", {}) or {}
+    names = {k for p in points for k in p} | (set(fixed_raw) if isinstance(fixed_raw, dict) else set())
+    for i, c in enumerate(constraints):
+        if not isinstance(c, str):
+            _fail(f"expected an expression in quotes, got {c!r}", f"constraints[{i}]")
+        check = Constraint(c, names, f"constraints[{i}]")
         points = [p for p in points if check(p)]
     if not points:
         _fail("the parameter space is empty (after constraints)", "space")
     reps = raw.get("replications", 1)
     if not isinstance(reps, int) or reps < 1:
         _fail("replications must be a positive integer", "replications")
+    check_points(len(points) * reps, "replications", max_points=max_points)
     fixed = raw.get("fixed", {}) or {}
     if not isinstance(fixed, dict):
         _fail("fixed must be a mapping", "fixed")
+    seed = raw.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        _fail("seed must be an integer >= 0", "seed")
     spec_obj = SweepSpec(target=str(raw["target"]), points=points, fixed=fixed, replications=reps,
-                         seed=int(raw.get("seed", 0)), out=out or raw.get("out"), source=source)
+                         seed=seed, out=out or raw.get("out"), source=source)
     _check_target(spec_obj)
     return spec_obj
 
