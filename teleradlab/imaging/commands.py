@@ -35,13 +35,15 @@ def _import(args: argparse.Namespace) -> int:
     study = load_study(args.src)
     if report_skipped("datasets import", study.skipped, allowed=args.allow_skipped):
         return 1
+    key, note = (None, "") if args.keep_identity else _deid_key(args.key_file)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         target = import_study(study, args.name, root=args.root, deidentify_study=not args.keep_identity,
-                              allow_skipped=True)
+                              allow_skipped=True, key=key)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
-    print(f"imported into {target}" + (" (identity kept)" if args.keep_identity else " (de-identified)"))
+    print(f"imported into {target}" + (" (identity kept)" if args.keep_identity
+                                         else f" (de-identified, UIDs mapped with {note})"))
     return 0
 
 
@@ -57,6 +59,18 @@ def _info(args: argparse.Namespace) -> int:
     return 1 if study.skipped else 0
 
 
+def _deid_key(path: str | None) -> tuple[str | None, str]:
+    """The key from ``--key-file`` (created if absent), and a note saying what was used."""
+    from teleradlab.imaging.deid import key_file
+
+    if path is None:
+        return None, "a random key: later batches cannot be mapped alike (use --key-file to keep one)"
+    key, created = key_file(path)
+    if created:
+        return key, f"a new key, written to {path}: keep it secret and off the shared data"
+    return key, f"the key in {path}"
+
+
 def _deid(args: argparse.Namespace) -> int:
     from teleradlab.imaging.deid import deidentify
     from teleradlab.imaging.study import load_study, save_study
@@ -64,13 +78,14 @@ def _deid(args: argparse.Namespace) -> int:
     study = load_study(args.src)
     if report_skipped("dicom deidentify", study.skipped, allowed=args.allow_skipped):
         return 1
+    key, note = _deid_key(args.key_file)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        clean = deidentify(study)
+        clean = deidentify(study, key=key, options=args.option or ())
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     files = save_study(clean, args.out, overwrite=args.overwrite)
-    print(f"{len(files)} de-identified instances written to {args.out}")
+    print(f"{len(files)} de-identified instances written to {args.out}, UIDs mapped with {note}")
     return 0
 
 
@@ -94,6 +109,12 @@ def _shape(text: str) -> tuple[int, int]:
     return rows, cols
 
 
+def _deid_options() -> list[str]:
+    from teleradlab.imaging.deid_profile import OPTIONS
+
+    return list(OPTIONS)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``datasets`` and ``dicom`` command groups."""
     ds = subparsers.add_parser("datasets", help="build, verify or import the sample datasets")
@@ -111,6 +132,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     i.add_argument("--root", default="datasets/imported", type=output_folder)
     i.add_argument("--keep-identity", action="store_true", help="do not de-identify (only for data without identity)")
     i.add_argument("--allow-skipped", action="store_true", help="import even if some files cannot be read")
+    i.add_argument("--key-file", help="file holding the de-identification key (created if absent)")
     i.set_defaults(func=_import)
 
     dc = subparsers.add_parser("dicom", help="inspect, de-identify or synthesize DICOM studies")
@@ -123,6 +145,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     de.add_argument("out", type=output_folder)
     de.add_argument("--overwrite", action="store_true", help="replace files already in OUT")
     de.add_argument("--allow-skipped", action="store_true", help="write even if some files cannot be read")
+    de.add_argument("--key-file", help="file holding the secret key that maps UIDs (created if absent); "
+                                       "the same key maps further batches consistently")
+    de.add_argument("--option", action="append", choices=_deid_options(), metavar="OPTION",
+                    help=f"a PS3.15 option (repeatable): {', '.join(_deid_options())}")
     de.set_defaults(func=_deid)
     sy = csub.add_parser("synth", help="write a synthetic study")
     sy.add_argument("modality", choices=["CT", "CR", "DX", "MG", "MR", "US"])

@@ -103,7 +103,8 @@ def verify_datasets(out: str | os.PathLike[str] = DEFAULT_ROOT / "generated") ->
 
 def import_study(src: str | os.PathLike[str] | Study, name: str, *,
                  root: str | os.PathLike[str] = DEFAULT_ROOT / "imported",
-                 deidentify_study: bool = True, allow_skipped: bool = False) -> Path:
+                 deidentify_study: bool = True, allow_skipped: bool = False,
+                 key: str | bytes | None = None) -> Path:
     """Copy a real study into ``datasets/imported/<name>``, de-identified by default.
 
     Parameters
@@ -118,6 +119,9 @@ def import_study(src: str | os.PathLike[str] | Study, name: str, *,
     allow_skipped : bool
         Import a folder even if some of its files cannot be read (``study.skipped``);
         by default that is an error and nothing is imported.
+    key : str or bytes, optional
+        The de-identification key (see :class:`~teleradlab.imaging.deid.Deidentifier`):
+        the same key maps the UIDs of further imports of the same study alike.
 
     Raises
     ------
@@ -139,7 +143,7 @@ def import_study(src: str | os.PathLike[str] | Study, name: str, *,
                          "imported — pass allow_skipped=True to import the rest",
                          where="study" if isinstance(src, Study) else str(src))
     if deidentify_study:
-        study = deidentify(study)
+        study = deidentify(study, key=key)
     target = Path(root) / name
     staging = Path(root) / f".{name}.partial"
     shutil.rmtree(staging, ignore_errors=True)

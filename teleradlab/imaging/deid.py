@@ -35,10 +35,12 @@ import copy
 import datetime as _dt
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import warnings
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from pydicom._uid_dict import UID_dictionary
@@ -130,6 +132,42 @@ def _key_bytes(key: bytes | str | None) -> bytes:
         raise ParameterError(f"the key has {len(raw)} bytes; use at least 16 (e.g. Deidentifier().key_hex)",
                              where="key")
     return raw
+
+
+def key_file(path: str | os.PathLike[str]) -> tuple[str, bool]:
+    """Read a de-identification key from a file, creating the file with a new random key if absent.
+
+    Parameters
+    ----------
+    path : path-like
+        A file holding the key as hex on one line. A new one is written readable by
+        its owner only (mode 0600). Keep it off the shared data, like a password.
+
+    Returns
+    -------
+    (str, bool)
+        The key (hex) and whether the file was created now.
+
+    Raises
+    ------
+    ParameterError
+        When the file cannot be read or written, or holds no valid key.
+    """
+    p = Path(path)
+    try:
+        if p.exists():
+            key = p.read_text(encoding="ascii").strip()
+            _key_bytes(key)
+            return key, False
+        key = secrets.token_bytes(32).hex()
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(key + "\n")
+        return key, True
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"cannot use it as a key file ({exc.strerror or exc})", where=str(p)) from None
+    except ParameterError as exc:
+        raise ParameterError(exc.message, where=str(p)) from None
 
 
 class Deidentifier:

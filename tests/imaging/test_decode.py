@@ -10,7 +10,7 @@ import pytest
 from pydicom.data import get_testdata_file
 
 from teleradlab.compression import codecs, compress
-from teleradlab.compression.compress import frame_info
+from teleradlab.compression.compress import RatioMissWarning, frame_info
 from teleradlab.imaging.decode import DIRECT_DECODERS, IMAGECODECS_DECODERS, decode_pixels
 
 DIRECT = [c.name for c in codecs() if c.uid in DIRECT_DECODERS and c.uid not in IMAGECODECS_DECODERS]
@@ -36,7 +36,9 @@ def test_direct_route_equals_pixel_array(name, bits, signed, frames, native) -> 
     why = codec.accepts(frame_info(ds))
     if why:
         pytest.skip(why)
-    enc = compress(ds, name, **({"ratio": 4} if codec.lossy else {})).dataset
+    with warnings.catch_warnings():  # noisy full-range data may not reach 4:1: the nearest will do here
+        warnings.simplefilter("ignore", RatioMissWarning)
+        enc = compress(ds, name, **({"ratio": 4, "on_miss": "nearest"} if codec.lossy else {})).dataset
     assert_same_as_pydicom(decode_pixels(enc), enc.pixel_array, codec.uid)
 
 

@@ -336,3 +336,27 @@ def test_import_study_deidentifies_by_default(tmp_path) -> None:
     target = import_study(src, "case1", root=tmp_path / "imported")
     study = load_study(target)
     assert all(str(d.PatientName) == "" and d.PatientIdentityRemoved == "YES" for d in study.datasets)
+
+
+def test_cli_key_file_maps_two_batches_alike(tmp_path, capsys) -> None:
+    import os
+
+    from teleradlab.cli import main
+
+    raw = phi_laden(Markers(), n_images=2)
+    save_study(Study.from_datasets(raw.datasets[:1]), tmp_path / "a")
+    save_study(Study.from_datasets(raw.datasets[1:]), tmp_path / "b")
+    key = tmp_path / "project.key"
+    assert main(["dicom", "deidentify", str(tmp_path / "a"), str(tmp_path / "out_a"), "--key-file", str(key),
+                 "--option", "retain_device_identity"]) == 0
+    assert f"a new key, written to {key}" in capsys.readouterr().out
+    assert os.stat(key).st_mode & 0o777 == 0o600
+    assert main(["dicom", "deidentify", str(tmp_path / "b"), str(tmp_path / "out_b"), "--key-file", str(key),
+                 "--option", "retain_device_identity"]) == 0
+    a, b = load_study(tmp_path / "out_a").datasets[0], load_study(tmp_path / "out_b").datasets[0]
+    assert a.StudyInstanceUID == b.StudyInstanceUID != raw.datasets[0].StudyInstanceUID
+    assert a.StudyInstanceUID == Deidentifier(key.read_text().strip()).uid(raw.datasets[0].StudyInstanceUID)
+    assert a.DeviceSerialNumber == raw.datasets[0].DeviceSerialNumber
+    key.write_text("not a key")
+    assert main(["dicom", "deidentify", str(tmp_path / "a"), str(tmp_path / "out_c"), "--key-file", str(key)]) != 0
+    assert "project.key" in capsys.readouterr().err
