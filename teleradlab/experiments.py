@@ -124,7 +124,7 @@ def network_turnaround(*, scenario: str, days: float = 7, seed: int = 0, warmup_
     return _network_metrics(simulate(sc, days=days, seed=used, warmup_days=warmup_days, show_progress=False))
 
 
-@experiment("compression_quality", version="2")
+@experiment("compression_quality", version="3")
 def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio: float = 10.0, n: int = 64,
                         roi: int = 64, background: str = "lumpy", observer: str = "cho", seed: int = 0,
                         common_seed: int | None = None, on_miss: str = "raise") -> dict:
@@ -135,7 +135,9 @@ def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio:
     ratios named (a sweep records it as failed, with that reason); with
     ``on_miss="nearest"`` the point uses the nearest reachable ratio instead. Either
     way the metrics carry the ratios achieved — ``ratio_achieved`` on the image,
-    ``ratio_achieved_rois`` on the observer's ROIs — beside ``ratio_target``.
+    ``ratio_achieved_rois`` on the observer's ROIs — beside ``ratio_target``. The
+    observer's AUC and d′ carry 95% intervals (10 train/test splits, bootstrap over
+    images), and ``delta_auc`` the paired interval against the uncompressed ROIs.
     """
     seed = seed if common_seed is None else int(common_seed)
     import warnings
@@ -146,7 +148,12 @@ def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio:
     from teleradlab.compression.compress import RatioMissWarning
     from teleradlab.imaging import lesion_ensemble, synthesize_study
     from teleradlab.imaging.decode import modality_pixels
-    from teleradlab.quality import all_metrics, data_range_for, model_observer
+    from teleradlab.quality import (
+        all_metrics,
+        data_range_for,
+        model_observer,
+        paired_auc_difference,
+    )
     from teleradlab.quality.acceptable import compress_stack
 
     shape = {"CT": (256, 256), "MR": (256, 256), "CR": (500, 410), "DX": (500, 410), "MG": (459, 383),
@@ -163,15 +170,19 @@ def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio:
         cp, ratio_p = compress_stack(p, codec, ratio, on_miss=on_miss)
         ca, ratio_a = compress_stack(a, codec, ratio, on_miss=on_miss)
     out["ratio_achieved_rois"] = (ratio_p + ratio_a) / 2
-    kw = {"signal": ens.signal} if observer != "cho" else {}
-    ref_obs = model_observer(p, a, kind=observer, seed=seed, n_boot=200, **kw)
-    obs = model_observer(cp, ca, kind=observer, seed=seed, n_boot=200, **kw)
+    # the signal is the NPW/NPWE template and sizes the CHO's LG channels; same seeds: a paired ΔAUC
+    kw = {"kind": observer, "signal": ens.signal, "seed": seed, "n_boot": 200}
+    ref_obs = model_observer(p, a, **kw)
+    obs = model_observer(cp, ca, **kw)
+    delta, (d_lo, d_hi), _ = paired_auc_difference(obs, ref_obs)
     out.update({"auc": obs.auc, "auc_ci_low": obs.auc_ci[0], "auc_ci_high": obs.auc_ci[1], "dprime": obs.dprime,
-                "auc_uncompressed": ref_obs.auc, "delta_auc": obs.auc - ref_obs.auc})
+                "dprime_ci_low": obs.dprime_ci[0], "dprime_ci_high": obs.dprime_ci[1],
+                "auc_uncompressed": ref_obs.auc, "delta_auc": delta, "delta_auc_ci_low": d_lo,
+                "delta_auc_ci_high": d_hi})
     return out
 
 
-@experiment("joint_tradeoff", version="2")
+@experiment("joint_tradeoff", version="3")
 def joint_tradeoff(*, scenario: str, codec: str = "jpeg2000", ratio: float = 10.0, modality: str = "CT",
                    days: float = 7, n: int = 64, seed: int = 0, common_seed: int | None = None,
                    on_miss: str = "raise", **overrides: Any) -> dict:
