@@ -2,10 +2,12 @@
 
 This is what a researcher would otherwise write: arrivals as processes, each
 radiologist a process that works while on shift and takes the next study from a
-priority store, transfers as delays. It reads the same workload (arrival times,
-sizes, reading times) that teleradlab generates, so that both models see the same
-studies; ``bench_network.py`` times both and compares their turnaround distributions.
-Supports one centre with one link per site (transfers do not share bandwidth),
+priority store, transfers as delays: the transfer model's latency (round trips per
+instance, set-up: :func:`teleradlab.network.transfer.predict`), then the payload at
+the link's rate. It reads the same workload (arrival times, instances, sizes as sent,
+reading times) that teleradlab generates, so that both models see the same studies;
+``bench_network.py`` times both and compares their turnaround distributions.
+Supports one centre with one link per site (payloads do not share bandwidth),
 ``fifo`` or ``priority`` worklists, and licensure by country — enough for
 ``single_hospital_ed.yaml``.
 """
@@ -19,6 +21,7 @@ import simpy
 
 from teleradlab.network.engine import shift_intervals
 from teleradlab.network.scenario import Scenario, eligible
+from teleradlab.network.triage import worklist_class
 from teleradlab.network.workload import Workload
 
 
@@ -33,13 +36,19 @@ def simulate_simpy(scenario: Scenario, wl: Workload, *, days: float, drain_days:
     turnaround = np.full(len(wl), np.nan)
     links = {lk.site: lk for lk in scenario.links}
     site_names = [s.name for s in scenario.sites]
-    priority_first = scenario.worklist in ("priority", "preemptive")
+    if scenario.worklist not in ("fifo", "priority"):
+        raise ValueError(f"the SimPy reference models fifo and priority worklists, not {scenario.worklist!r}")
+    priority_first = scenario.worklist == "priority"
+    klass = worklist_class(scenario, wl)  # priorities, with AI-flagged studies in their own class
 
     def study(i: int):
         yield env.timeout(float(wl.acquired[i]))
         link = links[site_names[wl.site[i]]]
-        yield env.timeout(link.transfer_minutes(float(wl.bytes_sent[i])))
-        key = (int(wl.priority[i]) if priority_first else 0, env.now, i)
+        if not link.ideal:
+            timing = link.timing(int(wl.images[i]), float(wl.bytes_per_instance[i]))
+            yield env.timeout(timing.latency_s / 60)  # round trips and stalls
+            yield env.timeout(timing.payload_s / 60)  # the bytes at the link's rate
+        key = (int(klass[i]) if priority_first else 0, env.now, i)
         yield store.put(simpy.PriorityItem(key, i))
 
     def radiologist(intervals: list[tuple[float, float]], speed: float, readable: frozenset[int]):

@@ -255,12 +255,14 @@ def study_transfers(scenario: Scenario, wl: Workload, links: dict[tuple[int, int
             latency[rows, ci] = 0.0
             payload[rows, ci] = wl.bytes_sent[rows]
             continue
-        pairs, inverse = np.unique(np.column_stack([wl.images[rows], wl.bytes_per_instance[rows]]), axis=0,
-                                   return_inverse=True)
-        lat = np.empty(len(pairs))
-        pay = np.empty(len(pairs))
-        for k, (images, per_instance) in enumerate(pairs):
-            timing = lk.timing(int(images), float(per_instance))
+        sizes, size_code = np.unique(wl.bytes_per_instance[rows], return_inverse=True)
+        images = wl.images[rows].astype(np.int64)
+        keys, first, inverse = np.unique(size_code.ravel() * (int(images.max()) + 1) + images, return_index=True,
+                                         return_inverse=True)
+        lat = np.empty(len(keys))
+        pay = np.empty(len(keys))
+        for k, j in enumerate(first):
+            timing = lk.timing(int(images[j]), float(sizes[size_code.ravel()[j]]))
             lat[k] = timing.latency_s / 60.0
             pay[k] = timing.payload_s / 60.0 * spec.rate
         latency[rows, ci] = lat[inverse.ravel()]
