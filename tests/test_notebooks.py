@@ -1,28 +1,53 @@
-"""Execute the whole curriculum through papermill in CI mode (ci=True), as CI does.
+"""Execute the whole curriculum through papermill in CI mode (ci=True), as CI does — from anywhere.
 
 All notebooks run once per session, two kernels at a time, through the same runner
-as ``make run``; each test then checks one notebook's record. Run times are printed
-in the terminal summary.
+as ``make run``, with an unrelated temporary folder as the kernels' working folder
+(so a notebook that reaches its data through ``../`` fails); each test then checks
+one notebook's record. Two student notebooks also run from the repository root
+exactly as the README prints the command (``papermill notebooks/00_welcome.ipynb
+out.ipynb -p ci True -k teleradlab``), unfilled exercises and all. Run times are
+printed in the terminal summary.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from teleradlab import runner
+from teleradlab import datasets, runner
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+#: Student versions run from the repository root by the README's command: the welcome
+#: notebook it names, and one that loads a scenario and has an exercise.
+FROM_ROOT = ["00_welcome", "04_network_builder"]
 MAX_OUTPUT_LINES = 100
 TIMES: dict[str, float] = {}
 
 
 @pytest.fixture(scope="session")
-def executed(tmp_path_factory) -> dict[str, tuple[runner.NotebookRun, Path]]:
+def results_folder(tmp_path_factory) -> Path:
+    """Notebook results go to a temporary folder, not the checkout's results/."""
+    folder = tmp_path_factory.mktemp("results")
+    saved = os.environ.get(datasets.RESULTS_ENV)
+    os.environ[datasets.RESULTS_ENV] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop(datasets.RESULTS_ENV, None)
+    else:
+        os.environ[datasets.RESULTS_ENV] = saved
+
+
+@pytest.fixture(scope="session")
+def executed(tmp_path_factory, results_folder) -> dict[str, tuple[runner.NotebookRun, Path]]:
     build = tmp_path_factory.mktemp("build")
-    runs = runner.run_notebooks(NOTEBOOKS, build, parameters={"ci": True}, workers=2)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")  # an unrelated working folder, no datasets/ near it
+    runs = runner.run_notebooks(NOTEBOOKS, build, parameters={"ci": True}, workers=2, cwd=elsewhere)
     for r in runs:
         TIMES[r.name] = r.seconds
     return {r.name: (r, build) for r in runs}
@@ -52,3 +77,20 @@ def test_notebook_runs_in_ci_mode(path: Path, executed) -> None:
     lines, warnings = _text_lines(nb)
     assert not warnings, f"{path.name} printed warnings: {warnings}"
     assert lines <= MAX_OUTPUT_LINES, f"{path.name} printed {lines} lines of output"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("name", FROM_ROOT)
+def test_readme_papermill_command_from_the_repository_root(name: str, tmp_path, results_folder) -> None:
+    """The student notebook, unfilled exercises included, runs from the root as the README prints it."""
+    papermill = Path(sys.executable).with_name("papermill")
+    out = tmp_path / "out.ipynb"
+    env = dict(os.environ, JUPYTER_PATH=str(Path(sys.prefix) / "share" / "jupyter"))
+    env.pop("TELERADLAB_STRICT_EXERCISES", None)  # as a trainee runs it
+    done = subprocess.run([str(papermill), f"notebooks/{name}.ipynb", str(out), "-p", "ci", "True",
+                           "-k", "teleradlab"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    nb = nbformat.read(out, as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "[ci run] Exercise 1" in text and "Correct." in text  # the exercise fell back, visibly
