@@ -24,7 +24,9 @@ def _finite(text: str) -> float:
 
 
 def _compress(args: argparse.Namespace) -> int:
-    from teleradlab.compression.compress import compress
+    import warnings
+
+    from teleradlab.compression.compress import RatioMissWarning, compress
     from teleradlab.compression.registry import get_codec
     from teleradlab.errors import CodecError, DicomError
     from teleradlab.imaging.study import load_study, write_dataset
@@ -56,16 +58,22 @@ def _compress(args: argparse.Namespace) -> int:
     results = []
     for ds in study.datasets:  # compress everything first: nothing is written if one fails
         try:
-            results.append((ds, compress(ds, args.syntax, ratio=args.ratio, quality=args.quality,
-                                         max_error=args.max_error, allow_recompression=args.allow_recompression)))
+            with warnings.catch_warnings():  # misses are counted in the summary below
+                warnings.simplefilter("ignore", RatioMissWarning)
+                results.append((ds, compress(ds, args.syntax, ratio=args.ratio, quality=args.quality,
+                                             max_error=args.max_error, allow_recompression=args.allow_recompression,
+                                             on_miss="nearest" if args.nearest else "raise")))
         except CodecError as exc:
             raise CodecError(exc.message, where=f"{getattr(ds, 'filename', src)}: {exc.where}") from None
     for (_, res), target in zip(results, targets, strict=True):
         write_dataset(res.dataset, target, overwrite=args.overwrite)
     total_raw = sum(r.ratio * r.compressed_bytes for _, r in results)
     total = sum(r.compressed_bytes for _, r in results)
+    missed = [r.ratio for _, r in results if r.missed]
     print(f"{len(results)} image(s) -> {args.syntax}: ratio {total_raw / total:.2f}:1 "
-          f"({total / 1e6:.2f} MB); written to {out}")
+          f"({total / 1e6:.2f} MB); written to {out}"
+          + (f"; {len(missed)} at the nearest reachable ratio ({min(missed):.3g}:1 to {max(missed):.3g}:1), "
+             f"not {args.ratio:g}:1" if missed else ""))
     return 0
 
 
@@ -95,7 +103,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="a DICOM file or folder")
     p.add_argument("output", help="output file (for one input file) or folder")
     p.add_argument("--syntax", required=True, help="codec name, transfer syntax UID or keyword")
-    p.add_argument("--ratio", type=_ratio, help="target compression ratio (lossy syntaxes)")
+    p.add_argument("--ratio", type=_ratio, help="target compression ratio (lossy syntaxes), met within ±5%% "
+                                                "or refused naming the ratios reachable")
+    p.add_argument("--nearest", action="store_true",
+                   help="where --ratio cannot be met within ±5%%, use the nearest reachable ratio (reported)")
     p.add_argument("--quality", type=_finite, help="codec-specific quality parameter instead of a ratio")
     p.add_argument("--max-error", type=non_negative_int, help="JPEG-LS near-lossless NEAR")
     p.add_argument("--allow-recompression", action="store_true", help="compress already-lossy images again")

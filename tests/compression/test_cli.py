@@ -38,3 +38,16 @@ def test_bad_input_writes_nothing(tmp_path) -> None:
         assert not out.exists()
     r = cli("codecs")
     assert r.returncode == 0 and "htj2k" in r.stdout
+
+
+def test_unreachable_ratio_is_refused_or_nearest_on_request(tmp_path) -> None:
+    src = tmp_path / "src"
+    save_study(synthesize_study("CT", seed=2, shape=(64, 64), n_images=1), src)
+    r = cli("compress", str(src), str(tmp_path / "out"), "--syntax", "jpegls-near", "--ratio", "1.5")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "cannot reach 1.5:1" in r.stderr and "(NEAR 1)" in r.stderr and not (tmp_path / "out").exists()
+    r = cli("compress", str(src), str(tmp_path / "out"), "--syntax", "jpegls-near", "--ratio", "1.5", "--nearest")
+    assert r.returncode == 0, r.stderr
+    assert "1 at the nearest reachable ratio" in r.stdout and "not 1.5:1" in r.stdout
+    ds = pydicom.dcmread(next((tmp_path / "out").rglob("I*")))
+    assert float(ds.LossyImageCompressionRatio) > 1.5 * 1.05  # the achieved ratio is what is recorded
