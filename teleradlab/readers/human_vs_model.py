@@ -99,7 +99,9 @@ def human_vs_model(store: StudyStore, *, observers: tuple[str, ...] = ("cho", "n
     store : StudyStore
         A study with ratings and lesion positions.
     observers : tuple of str
-        Model observers (``kind`` of :func:`teleradlab.quality.model_observer`).
+        Model observers (``kind`` of :func:`teleradlab.quality.model_observer`); CHO
+        uses min(6, 2·n_train − 2) Laguerre–Gauss channels (n_train: training
+        images per class) so that its pooled covariance is invertible.
     roi : int
         ROI side for the models, pixels.
     lesion_sigma : float
@@ -133,9 +135,13 @@ def human_vs_model(store: StudyStore, *, observers: tuple[str, ...] = ("cho", "n
         present, absent = roi_stacks(store, treatment, roi=roi, seed=seed)
         template = make_signal(roi, {"shape": "gaussian", "amplitude": 1.0, "radius_px": lesion_sigma})
         models = {}
+        # CHO: at most 2·n_train − 2 channels, so the pooled covariance of the training half is invertible
+        n_train = min(len(present), len(absent)) // 2
         for kind in observers:
-            out = model_observer(present, absent, kind=kind, seed=seed,
-                                 signal=template if kind != "cho" else None)
+            extra = {"n_channels": max(2, min(6, 2 * n_train - 2))} if kind == "cho" else {}
+            with np.errstate(invalid="ignore"):  # a perfectly separating model has infinite bootstrap d′
+                out = model_observer(present, absent, kind=kind, seed=seed,
+                                     signal=template if kind != "cho" else None, **extra)
             models[kind] = out
             rows.append(dict(treatment=treatment, observer=f"model:{kind}", kind="model", auc=out.auc,
                              ci_low=out.auc_ci[0], ci_high=out.auc_ci[1], dprime=float(dprime_from_auc(out.auc))))
