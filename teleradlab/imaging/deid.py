@@ -10,9 +10,10 @@ options the caller names, and beyond the table:
 - groups 50xx (curves) and 60xx (overlays: data, labels, descriptions) are removed;
 - elements of VR UN and public elements pydicom's dictionary does not know are removed;
 - private elements are removed unless listed in ``keep_private``;
-- names, free text, dates and times the table does not list are removed (PN, LT,
-  ST, UT, UC, UR, DA, DT, TM), and so is every Patient-group (0010) element the
-  table does not list (e.g. Patient's Birth Date in Alternative Calendar);
+- names, free text, network addresses, dates and times the table does not list are
+  removed (PN, LT, ST, UT, UC, UR, AE, DA, DT, TM), and so is every Patient-group
+  (0010) element the table does not list (e.g. Patient's Birth Date in Alternative
+  Calendar);
 - sequences are walked at every depth with the same rules;
 - the File Meta Information is rebuilt (Media Storage SOP Instance UID follows the
   new SOP Instance UID; Source/Sending/Receiving AE Titles and private meta elements
@@ -64,8 +65,8 @@ DUMMIES: dict[str, Any] = {"PN": "ANONYMOUS", "LO": "ANONYMIZED", "SH": "ANONYMI
                            "OD": b"\x00" * 8, "OF": b"\x00" * 4, "OL": b"\x00" * 4, "OV": b"\x00" * 8,
                            "UN": b"\x00\x00"}
 
-#: VRs of names and free text: removed when the table does not list the attribute.
-TEXT_VRS = frozenset({"PN", "LT", "ST", "UT", "UC", "UR"})
+#: VRs of names, free text and addresses (AE titles, URLs): removed when the table does not list the attribute.
+TEXT_VRS = frozenset({"PN", "LT", "ST", "UT", "UC", "UR", "AE"})
 #: VRs of dates and times: removed when the table does not list them, unless a
 #: longitudinal-temporal option says otherwise.
 TEMPORAL_VRS = frozenset({"DA", "DT", "TM"})
