@@ -109,3 +109,17 @@ def test_bad_input_names_reader_case_treatment():
     bad_truth.loc[0, "truth"] = 1 - bad_truth.loc[0, "truth"]
     with pytest.raises(ReaderStudyError, match="different truth"):
         mrmc(bad_truth)
+
+
+def test_three_treatments_and_two_treatment_identities():
+    res = mrmc(simulate(readers=4, diseased=25, normal=25, treatments=3, effect=(0.2, 0.4), seed=9))
+    assert res.global_test.df1 == 2
+    assert res.pairwise.comparison.tolist() == ["T1 - T2", "T1 - T3", "T2 - T3"]
+    est = res.treatments.set_index("treatment").estimate
+    assert res.pairwise.estimate.iloc[2] == pytest.approx(est["T2"] - est["T3"])
+    # with two treatments the global F is the square of the pairwise t, and the p-values agree
+    two = mrmc(simulate(readers=4, diseased=25, normal=25, seed=10))
+    row = two.pairwise.iloc[0]
+    assert two.global_test.F == pytest.approx((row.estimate / row.std_err) ** 2)
+    assert two.global_test.p_value == pytest.approx(row.p_value)
+    assert two.global_test.df2 == pytest.approx(row.df)

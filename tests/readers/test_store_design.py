@@ -147,3 +147,34 @@ def test_design_bad_parameters(cases):
         design(cases, ["original", "original"], readers=2)
     with pytest.raises(ParameterError, match="codec"):
         design(cases, ["jpeg2000:fast"], readers=2)
+
+
+def test_dicom_cases_with_truth_table(native, tmp_path):
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    from teleradlab.readers.design import dicom_cases
+
+    paths = []
+    for k in range(4):
+        ds = native(12, False, seed=k)
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        path = tmp_path / f"img{k}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(str(path))
+    truth = pd.DataFrame({"path": paths, "truth": [1, 0, 1, 0], "case": ["P1", "P2", "P3", "P4"],
+                          "lesion_row": [10.0, np.nan, 40.0, np.nan], "lesion_col": [20.0, np.nan, 30.0, np.nan]})
+    cases = dicom_cases(truth)
+    assert [c.truth for c in cases] == [1, 0, 1, 0]
+    assert cases[0].lesion == (10.0, 20.0) and cases[1].lesion is None
+    assert cases[0].image.shape == (96, 80)
+    d = design(cases, ["original", "jpeg2000:8"], readers=2, seed=1)
+    assert sorted(d.cases.source) == ["P1", "P2", "P3", "P4"]
+    assert not set(d.cases.case) & {"P1", "P2", "P3", "P4"}
+    assert d.readings.groupby("treatment").size().tolist() == [4, 4]
+    bad = truth.assign(truth=[1, 2, 0, 0])
+    with pytest.raises(ReaderStudyError, match=r"truth row 1 .*img1.dcm.*0 or 1"):
+        dicom_cases(bad)
+    with pytest.raises(ReaderStudyError, match="'path' column"):
+        dicom_cases(truth.drop(columns="path"))
