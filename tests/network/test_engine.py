@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -140,14 +141,23 @@ def test_follow_the_sun_sends_a_vladivostok_night_study_to_whoever_is_awake(whic
                      {"site": "vladivostok-clinic", "centre": "lisbon", "bandwidth_mbps": 100, "rtt_ms": 250}]
     raw["routing"] = "follow_the_sun"
     sc = load_scenario(raw)
-    t = local_minutes(sc, "2026-03-03T17:30")  # 17:30 Vladivostok = 10:30 Moscow: both on shift; hub ends soon
-    t_night = local_minutes(sc, "2026-03-04T03:00")  # 03:00 Vladivostok = 20:00 Moscow: nobody at home on shift
+    t_late = local_minutes(sc, "2026-03-03T17:30")  # 17:30 Vladivostok = 10:30 Moscow: both on shift; hub ends soon
+    t_night = local_minutes(sc, "2026-03-04T03:00")  # 03:00 Vladivostok = 20:00 Moscow: no licensed centre on shift
     t_moscow = local_minutes(sc, "2026-03-03T16:00")  # 09:00 Moscow
-    res = engine.run(sc, workload(sc, [t_moscow, t_night], nbytes=1e6, reading=5), days=3, engine=which)
+    times = [t_moscow, t_night, t_late]
+    res = engine.run(sc, workload(sc, times, nbytes=1e6, reading=5), days=3, engine=which)
     names = [c.name for c in sc.centres]
-    assert names[res.centre[0]] in ("hub", "moscow")
-    assert names[res.centre[1]] != "lisbon"  # never to a centre not licensed for Russia
-    assert t  # (documentation of the clock arithmetic above)
+    zones = {"hub": "Asia/Vladivostok", "moscow": "Europe/Moscow", "lisbon": "Europe/Lisbon"}
+    for i, arrived in enumerate(times):
+        centre = names[res.centre[i]]
+        assert centre in ("hub", "moscow")  # never to a centre not licensed for Russia
+        assert res.read_start[i] >= arrived
+        # every read starts inside its reader's 08:00-18:00 shift, in that centre's local time
+        local = start_instant(sc) + dt.timedelta(minutes=float(res.read_start[i]))
+        clock = local.astimezone(ZoneInfo(zones[centre]))
+        assert 8 * 60 <= clock.hour * 60 + clock.minute < 18 * 60, (i, centre, clock)
+    # the night study waits for the first licensed shift: 08:00 at the hub, before 08:00 Moscow (15:00 here)
+    assert res.read_start[1] == pytest.approx(local_minutes(sc, "2026-03-04T08:00"), abs=1)
 
 
 def test_licensure_is_respected_in_simulation(repo_root) -> None:
