@@ -125,3 +125,24 @@ def test_jackknife_random_matches_or_dbm_mrmc(vandyke):
     assert g.F == pytest.approx(ms_t / denom, rel=1e-5)
     assert g.df2 == pytest.approx(denom ** 2 / ms_tr ** 2 * 4, rel=1e-5)
     assert round(g.F, 2) == 4.46 and round(g.df2, 2) == 15.26 and round(g.p_value, 4) == 0.0517
+
+
+def test_power_and_sample_size_match_rjafroc(vandyke):
+    """RJafroc's published sample-size example on the Van Dyke data (DBMH = OR with jackknife covariance).
+
+    Chakraborty DP, RJafrocBook, "ROC-DBMH sample size using RJafroc" (github.com/dpc10ster/RJafrocBook,
+    13-SampleSize3): SsPowerGivenJK(dataset02, J = 6, K = 112) gives power 0.5555789, ncp 4.8,
+    ddf 23.1 for the observed effect; SsPowerTable gives the cases for 80 % power per number of readers.
+    """
+    from teleradlab.readers.power import power, sample_size
+
+    vc = mrmc(vandyke, cov="jackknife").components
+    effect = 0.04380032
+    p = power(vc, effect=effect, readers=6, cases=112)
+    assert p.power == pytest.approx(0.5555789, abs=5e-7)
+    assert p.df2 == pytest.approx(23.1, abs=0.05)
+    assert (effect / p.std_err) ** 2 == pytest.approx(4.8, abs=0.05)  # non-centrality
+    for readers, cases in [(4, 1089), (5, 344), (6, 251), (7, 211), (8, 188), (9, 173), (10, 163), (11, 155)]:
+        assert sample_size(vc, effect=effect, readers=readers).cases == cases
+    with pytest.raises(Exception, match="out of reach with 3 readers"):  # RJafroc: "> 2000"
+        sample_size(vc, effect=effect, readers=3, max_cases=2000)
