@@ -76,7 +76,7 @@ class RatioNotReachable(CodecError):
                 f"{show(lowest)} to {show(highest)}")
         steps = [show(pr) for pr in (below, above) if pr is not None]
         if below is not None and above is not None:
-            text += f", and between them nothing closer than {' and '.join(steps)}"
+            text += f"; the search found nothing closer than {' and '.join(steps)}"
         text += "; ask for a reachable ratio, or pass on_miss='nearest'"
         super().__init__(text, where="ratio")
 
