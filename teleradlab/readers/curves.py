@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from teleradlab.quality.roc import roc_curve
-from teleradlab.readers.table import ratings_cube
+from teleradlab.readers.table import RatingsCube, ratings_cube
 
-__all__ = ["average_curve", "plot_curves", "reader_curves"]
+__all__ = ["average_curve", "cube_curves", "plot_curves", "reader_curves"]
 
 
 def reader_curves(table: pd.DataFrame) -> pd.DataFrame:
@@ -26,7 +26,22 @@ def reader_curves(table: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``treatment, reader, fpr, tpr`` (each curve from (0, 0) to (1, 1)).
     """
-    cube = ratings_cube(table)
+    return cube_curves(ratings_cube(table))
+
+
+def cube_curves(cube: RatingsCube) -> pd.DataFrame:
+    """:func:`reader_curves` of ratings already arranged as a cube.
+
+    Parameters
+    ----------
+    cube : RatingsCube
+        Ratings (treatment, reader, case), diseased first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``treatment, reader, fpr, tpr``.
+    """
     rows = []
     for i, treatment in enumerate(cube.treatments):
         for j, reader in enumerate(cube.readers):

@@ -118,6 +118,20 @@ class MRMCResult:
     readers_pairwise: pd.DataFrame | None = None
     cube: RatingsCube | None = field(default=None, repr=False)
 
+    def roc_curves(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per-reader empirical ROC curves and their vertical average per treatment.
+
+        Returns
+        -------
+        (pandas.DataFrame, pandas.DataFrame)
+            :func:`~teleradlab.readers.curves.reader_curves` and
+            :func:`~teleradlab.readers.curves.average_curve` of the analysed ratings.
+        """
+        from teleradlab.readers.curves import average_curve, cube_curves
+
+        curves = cube_curves(self.cube)
+        return curves, average_curve(curves)
+
     def summary(self) -> str:
         """A short text report of the analysis."""
         g = self.global_test

@@ -123,3 +123,14 @@ def test_three_treatments_and_two_treatment_identities():
     assert two.global_test.F == pytest.approx((row.estimate / row.std_err) ** 2)
     assert two.global_test.p_value == pytest.approx(row.p_value)
     assert two.global_test.df2 == pytest.approx(row.df)
+
+
+def test_roc_curves_average_matches_mean_auc():
+    res = mrmc(simulate(readers=3, diseased=30, normal=30, scale=5, seed=12))
+    curves, avg = res.roc_curves()
+    assert set(curves.reader) == {"R1", "R2", "R3"}
+    for treatment, g in avg.groupby("treatment"):
+        area = np.trapezoid(g.tpr, g.fpr)
+        # the vertical average of trapezoidal curves has the mean trapezoidal AUC (grid of 201 points)
+        assert area == pytest.approx(res.treatments.set_index("treatment").estimate[treatment], abs=0.01)
+        assert (g.tpr_low <= g.tpr + 1e-12).all() and (g.tpr <= g.tpr_high + 1e-12).all()

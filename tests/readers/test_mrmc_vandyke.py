@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from teleradlab.readers.mrmc import mrmc
+from teleradlab.readers.table import ReaderStudyError
 
 DATA = Path(__file__).parent / "data" / "vandyke.csv"
 
@@ -144,5 +145,5 @@ def test_power_and_sample_size_match_rjafroc(vandyke):
     assert (effect / p.std_err) ** 2 == pytest.approx(4.8, abs=0.05)  # non-centrality
     for readers, cases in [(4, 1089), (5, 344), (6, 251), (7, 211), (8, 188), (9, 173), (10, 163), (11, 155)]:
         assert sample_size(vc, effect=effect, readers=readers).cases == cases
-    with pytest.raises(Exception, match="out of reach with 3 readers"):  # RJafroc: "> 2000"
+    with pytest.raises(ReaderStudyError, match="out of reach with 3 readers"):  # RJafroc: "> 2000"
         sample_size(vc, effect=effect, readers=3, max_cases=2000)
