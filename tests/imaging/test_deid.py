@@ -360,3 +360,14 @@ def test_cli_key_file_maps_two_batches_alike(tmp_path, capsys) -> None:
     key.write_text("not a key")
     assert main(["dicom", "deidentify", str(tmp_path / "a"), str(tmp_path / "out_c"), "--key-file", str(key)]) != 0
     assert "project.key" in capsys.readouterr().err
+
+
+def test_files_written_by_save_study_are_clean_too(tmp_path) -> None:
+    markers = Markers()
+    raw = phi_laden(markers)
+    original_uids = set().union(*(_all_uids(ds) for ds in raw.datasets))
+    for path in save_study(deidentify(raw), tmp_path / "out"):
+        blob = path.read_bytes()
+        assert blob[:128] == b"\0" * 128
+        assert not [p for p, v in markers.values.items() if v.encode() in blob]
+        assert not [u for u in original_uids if u.encode() in blob]
