@@ -43,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--days", type=positive_float, default=30)
     p.add_argument("--seed", type=non_negative_int, default=1)
     p.add_argument("--replications", type=positive_int, default=1)
-    p.add_argument("--warmup-days", type=non_negative_float, default=0)
+    p.add_argument("--warmup-days", type=non_negative_float, default=None,
+                   help="days simulated first and discarded (default: five relaxation times, 1-7 days)")
     p.add_argument("--max-studies", type=positive_float, default=MAX_STUDIES,
                    help=f"most studies per replication, days x studies per day (default {MAX_STUDIES:,})")
     p.add_argument("--max-radiologists", type=positive_int, default=MAX_RADIOLOGISTS,

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from teleradlab.network import engine, load_scenario, queue_scenario, simulate, theory
+from teleradlab.errors import SimulationError
+from teleradlab.network import compare, engine, load_scenario, queue_scenario, simulate, theory
 from teleradlab.network.results import TURNAROUND_PARTS
 from teleradlab.network.workload import generate
 
@@ -203,3 +204,24 @@ def test_default_warm_up_rule() -> None:
     assert default_warmup_days(load_scenario(queue_scenario(c=1, mean=10, rho=0.99))) == 7
     res = simulate(queue_scenario(c=1, mean=10, rho=0.8), days=1, seed=1)
     assert res.warmup_days == 4 and res.studies.acquired.min() >= pd.Timestamp(res.studies.acquired.min()).floor("D")
+
+
+@pytest.mark.timeout(300)
+def test_batch_means_and_paired_comparison_in_one_replication() -> None:
+    """One long replication: batch-means intervals hold the M/M/1 wait; compare() pairs FIFO with priority."""
+    mix = {"stat": 0.3, "urgent": 0.0, "routine": 0.7}
+    fifo = simulate(queue_scenario(c=1, mean=MEAN, rho=0.7, priority_mix=mix), days=1200, seed=8)
+    prio = simulate(queue_scenario(c=1, mean=MEAN, rho=0.7, worklist="priority", priority_mix=mix), days=1200, seed=8)
+    table = fifo.by("reported", ("wait_minutes",))
+    assert table.attrs["method"].startswith("batch means")
+    row = table["wait_minutes"].iloc[0]
+    expected = theory.mmc_wait(1, 0.07, 1 / MEAN)
+    assert row["mean_low"] <= expected <= row["mean_high"] and row["mean_high"] - row["mean_low"] < 0.2 * expected
+    # Cobham's waits minus the FIFO wait, per class, inside the paired intervals
+    lams = [0.07 * 0.3, 0.07 * 0.7]
+    cobham = theory.priority_nonpreemptive_waits(lams, [MEAN] * 2, [2 * MEAN ** 2] * 2)
+    d = compare(fifo, prio, by="priority", metrics=("wait_minutes",))["wait_minutes"]
+    for p, w in zip(("stat", "routine"), cobham, strict=True):
+        assert d.loc[p, "diff_low"] <= w - expected <= d.loc[p, "diff_high"], (p, d.loc[p].to_dict(), w - expected)
+    with pytest.raises(SimulationError, match="do not hold the same studies"):
+        compare(fifo, simulate(queue_scenario(c=1, mean=MEAN, rho=0.7), days=1200, seed=9))
