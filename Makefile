@@ -9,14 +9,24 @@ KERNEL := teleradlab
 # The kernelspec registered inside the venv wins over any user-level one of the same name.
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 
-.PHONY: run test lab bench install lint clean check-python
+.PHONY: run test test-fast typecheck lab bench install lint clean check-python
 
 run: install
 	$(VENV)/bin/teleradlab run
 
 test: install
 	$(VENV)/bin/ruff check teleradlab tests benchmarks
+	$(PY) -m mypy
 	$(PY) -m pytest
+
+# the same checks without the tests marked slow (see pyproject.toml's markers)
+test-fast: install
+	$(VENV)/bin/ruff check teleradlab tests benchmarks
+	$(PY) -m mypy
+	$(PY) -m pytest -m "not slow"
+
+typecheck: install
+	$(PY) -m mypy
 
 # make lab PORT=8899 BROWSER=no: another port, and no browser opened (print the URL instead).
 PORT    ?= 8888
@@ -48,4 +58,4 @@ lint: install
 	$(VENV)/bin/ruff check teleradlab tests benchmarks
 
 clean:
-	rm -rf build test-artifacts .pytest_cache .ruff_cache
+	rm -rf build test-artifacts .pytest_cache .ruff_cache .mypy_cache

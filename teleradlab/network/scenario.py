@@ -18,7 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -268,7 +268,7 @@ class Scenario:
 MIN_YEAR, MAX_YEAR = 1900, 2199
 
 
-def _fail(message: str, where: str) -> None:
+def _fail(message: str, where: str) -> NoReturn:
     raise ScenarioError(message, where=where)
 
 

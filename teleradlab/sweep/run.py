@@ -126,6 +126,8 @@ def _dask_client(scheduler: str | None, cluster: str | None):
             raise SweepError(f"--cluster takes local:N, got {cluster!r}", where="cluster")
         lc = LocalCluster(n_workers=int(cluster[6:]), threads_per_worker=1, processes=True, dashboard_address=None)
         return Client(lc)
+    if scheduler is None:
+        raise SweepError("give --scheduler tcp://HOST:PORT or --cluster local:N", where="executor")
     _probe(scheduler)
     try:
         return Client(scheduler, timeout="8s")

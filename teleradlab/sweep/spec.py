@@ -26,7 +26,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -74,7 +74,7 @@ def run_key(target_version: str, params: dict[str, Any], replication: int, seed:
     return hashlib.sha256(canonical([target_version, params, replication, seed]).encode()).hexdigest()[:20]
 
 
-def _fail(msg: str, where: str) -> None:
+def _fail(msg: str, where: str) -> NoReturn:
     raise SweepError(msg, where=where)
 
 

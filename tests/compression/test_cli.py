@@ -2,8 +2,13 @@ import subprocess
 import sys
 
 import pydicom
+import pytest
 
 from teleradlab.imaging import save_study, synthesize_study
+
+# each test starts two to four fresh interpreters (~10 s each on 2 busy cores; 30-75 s a test);
+# tests/test_cli_errors.py covers the same command in-process in the fast suite
+pytestmark = pytest.mark.slow
 
 
 def cli(*args):
