@@ -420,6 +420,15 @@ def _resolve_eye(eye: str | Mapping[str, float]) -> dict[str, float]:
     raise QualityError("eye must be a preset name or a dict(n=, peak_cpp=)", where="eye")
 
 
+def _warn_if_degenerate(ci: tuple[float, float] | None, auc: float, n_test: tuple[int, int]) -> None:
+    """An interval of zero width is no statement of certainty: every replicate gave the same AUC."""
+    if ci is not None and ci[1] - ci[0] == 0:
+        warnings.warn(f"the AUC interval has zero width: every bootstrap replicate gave AUC {auc:.3f} "
+                      f"with {n_test[0]}+{n_test[1]} test images; the task is too easy or too hard to show the "
+                      "uncertainty at this size — use more images or a harder/easier task",
+                      UserWarning, stacklevel=3)
+
+
 def _interval(estimate: float, boots: np.ndarray, level: float, lo: float, hi: float) -> tuple[float, float]:
     alpha = (1 - level) / 2
     shift = np.nanmean(boots)
@@ -661,11 +670,13 @@ def model_observer(present: np.ndarray, absent: np.ndarray, *, kind: str = "npw"
     aucs, dps = auc_k, dp_k
     sp, sa = first
     fpr, tpr = roc_curve(sp, sa)
+    auc_ci = _interval(auc, boot_auc, level, 0.0, 1.0) if n_boot else None
+    _warn_if_degenerate(auc_ci, auc, n_te)
     method = (f"mean of {len(splits)} hold-out split(s) ({n_tr[0]}+{n_tr[1]} training, {n_te[0]}+{n_te[1]} test "
               f"images); {n_boot} bootstrap replicates of the images, every split retrained on each; percentile "
               "interval re-centred on the estimate")
     return ObserverResult(
-        kind=kind, auc=auc, auc_ci=_interval(auc, boot_auc, level, 0.0, 1.0) if n_boot else None,
+        kind=kind, auc=auc, auc_ci=auc_ci,
         dprime=dprime, dprime_ci=_interval(dprime, boot_dp, level, -np.inf, np.inf) if n_boot else None,
         n_splits=len(splits), method=method, interval_covers="training and test", level=level, n_train=n_tr,
         n_test=n_te, auc_splits=np.array(aucs), dprime_splits=np.array(dps), auc_boot=boot_auc,
@@ -740,6 +751,8 @@ def _known_template_result(kind: str, sp: np.ndarray, sa: np.ndarray, *, n_boot:
     def pct(x: np.ndarray) -> tuple[float, float]:
         lo, hi = np.nanquantile(x, [alpha, 1 - alpha])
         return float(lo), float(hi)
+
+    _warn_if_degenerate(pct(boot_auc) if n_boot else None, auc, (n_p, n_a))
 
     return ObserverResult(
         kind=kind, auc=auc, auc_ci=pct(boot_auc) if n_boot else None, dprime=dprime,

@@ -208,3 +208,13 @@ def test_bad_inputs() -> None:
         model_observer(z, z, kind="cho", split=(np.arange(5), np.arange(5, 10), np.arange(12), np.arange(5, 10)))
     with pytest.raises(QualityError, match="n_boot"):
         model_observer(z, z, n_boot=-1)
+
+
+def test_zero_width_interval_warns() -> None:
+    """A task every replicate gets right gives AUC 1 with a zero-width interval: said, not silently reported."""
+    present, absent, s, sigma = white(n=40, sigma=0.01)
+    with pytest.warns(UserWarning, match="zero width"):
+        r = model_observer(present, absent, kind="npw", signal=s, n_boot=50)
+    assert r.auc == 1.0 and r.auc_ci == (1.0, 1.0)
+    with pytest.warns(UserWarning, match="zero width"):
+        model_observer(present, absent, kind="cho", n_boot=50, n_splits=2)
