@@ -73,3 +73,20 @@ def test_unknown_engine_is_one_clear_error(repo_root) -> None:
     wl = generate(sc, days=1, seed=1)
     ends = [engine.run(sc, wl, days=1, engine=name).read_end for name in ENGINES]
     assert len(ends) >= 2 and all(np.array_equal(ends[0], e, equal_nan=True) for e in ends[1:])
+
+
+def test_every_protocol_on_congested_links_identical(repo_root) -> None:
+    # each link with other transfer options, all slow and shared, studies of varying image counts
+    sc = raw(repo_root, "siberia_hub_spoke")
+    options = [{"protocol": "stow-rs", "batch": 20}, {"protocol": "bundle"},
+               {"nodelay": True, "associations": 3, "async_ops": 4}, {"protocol": "cstore"}, {"protocol": "stow-rs"}]
+    for link, extra in zip(sc["links"], options, strict=True):
+        for key in ("protocol", "nodelay", "associations", "async_ops"):
+            link.pop(key, None)
+        link.update(extra, bandwidth_mbps=min(link["bandwidth_mbps"], 2))
+    for site in sc["sites"]:
+        for load in site["modalities"].values():
+            load["size_sd_fraction"] = 0.4
+    out = assert_same(load_scenario(sc), days=4)
+    flight = out.transfer_end - out.transfer_start
+    assert np.nanmax(flight) > 30  # the links really were congested
