@@ -745,6 +745,9 @@ def _one_ai(a: Any, w: str, modalities: set[str], k: int) -> AITriage:
     rank = a.get("rank_after", "stat")
     if rank not in triage.RANKS:
         _fail(f"unknown rank_after {rank!r}; use one of {', '.join(triage.RANKS)}", f"{w}.rank_after")
+    if rank == D.PRIORITIES[-1]:
+        _fail(f"an AI ranked below {rank} would move no study; use one of {', '.join(triage.RANKS[:-1])}",
+              f"{w}.rank_after")
     below = [p for p in D.PRIORITIES if rank == "top" or D.PRIORITIES.index(p) > D.PRIORITIES.index(rank)]
     prios = a.get("priorities", below)
     if not isinstance(prios, list) or not prios or any(p not in D.PRIORITIES for p in prios):

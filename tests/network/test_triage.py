@@ -151,6 +151,7 @@ def test_disease_specific_reading_times_and_two_ais_on_two_modalities() -> None:
     ({"specificity": 0.9, "auc": 0.8}, "ai_triage", "give the operating point"),
     ({"modalities": ["MR"]}, "ai_triage.modalities", "no site acquires MR"),
     ({"rank_after": "urgnt"}, "ai_triage.rank_after", "unknown rank_after"),
+    ({"rank_after": "routine"}, "ai_triage.rank_after", "would move no study"),
     ({"priorities": ["emergency"]}, "ai_triage.priorities", "priorities among"),
     ({"roc": [[0.1, 0.5]], "specificity": None}, "ai_triage", "at least two points"),
     ({"reading_time_minutes": {"diseased": {"dist": "exponential", "mean": 5}}}, "ai_triage.reading_time_minutes",
