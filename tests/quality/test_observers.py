@@ -218,3 +218,23 @@ def test_zero_width_interval_warns() -> None:
     assert r.auc == 1.0 and r.auc_ci == (1.0, 1.0)
     with pytest.warns(UserWarning, match="zero width"):
         model_observer(present, absent, kind="cho", n_boot=50, n_splits=2)
+
+
+def test_gabor_channels_settable_and_lcd_ct_envelope() -> None:
+    from teleradlab.quality.observers import gabor_channels
+
+    # LCD_CT's first octave band: f0 = 1/8, f1 = 1/16, centre 3/32, FWHM of the envelope 4 ln2 / (pi * (f0 - f1))
+    f0, f1 = 1 / 8, 1 / 16
+    fc, ws = (f0 + f1) / 2, 4 * np.log(2) / (np.pi * (f0 - f1))
+    y, x = np.mgrid[0:33, 0:33] - 16
+    lcd = np.exp(-4 * np.log(2) * (x ** 2 + y ** 2) / ws ** 2) * np.cos(2 * np.pi * fc * x)
+    ours = gabor_channels(33, frequencies=(fc,), orientations=1, width_factor=0.562)[0]
+    assert np.abs(ours - lcd).max() < 2e-3
+    u = gabor_channels(32, frequencies=(3 / 32, 3 / 64), orientations=3, phases=(0.0, np.pi / 2))
+    assert u.shape == (12, 32, 32)
+    e = lesion_ensemble(40, roi=32, seed=3)
+    r = model_observer(e.present, e.absent, kind="cho", channels="gabor", n_boot=0, n_splits=2,
+                       channel_options={"frequencies": (3 / 32, 3 / 64), "orientations": 2, "width_factor": 0.562})
+    assert np.isfinite(r.auc)
+    with pytest.raises(QualityError, match="unknown Gabor options"):
+        model_observer(e.present, e.absent, kind="cho", channels="gabor", channel_options={"bands": 4})
