@@ -14,6 +14,8 @@ lower bound of their efficiency on the same task.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -112,8 +114,9 @@ def human_vs_model(store: StudyStore, *, observers: tuple[str, ...] = ("cho", "n
     Returns
     -------
     pandas.DataFrame
-        ``treatment, observer, kind, auc, ci_low, ci_high, dprime, efficiency_vs_<model>``
-        (kind is ``human`` or ``model``; intervals: DeLong for humans, bootstrap for models).
+        ``treatment, observer, kind, auc, ci_low, ci_high, dprime, note, efficiency_vs_<model>``
+        (kind is ``human`` or ``model``; intervals: DeLong for humans, bootstrap for models;
+        ``note`` holds the model observer's warnings, e.g. a zero-width interval).
 
     Raises
     ------
@@ -139,15 +142,19 @@ def human_vs_model(store: StudyStore, *, observers: tuple[str, ...] = ("cho", "n
         n_train = min(len(present), len(absent)) // 2
         for kind in observers:
             extra = {"n_channels": max(2, min(6, 2 * n_train - 2))} if kind == "cho" else {}
-            with np.errstate(invalid="ignore"):  # a perfectly separating model has infinite bootstrap d′
+            # the observer's warnings (e.g. a zero-width interval when it separates perfectly) are kept in
+            # the row's ``note`` rather than printed, so a table of many observers stays readable
+            with warnings.catch_warnings(record=True) as caught, np.errstate(invalid="ignore"):
+                warnings.simplefilter("always")
                 out = model_observer(present, absent, kind=kind, seed=seed,
                                      signal=template if kind != "cho" else None, **extra)
             models[kind] = out
             rows.append(dict(treatment=treatment, observer=f"model:{kind}", kind="model", auc=out.auc,
-                             ci_low=out.auc_ci[0], ci_high=out.auc_ci[1], dprime=float(dprime_from_auc(out.auc))))
+                             ci_low=out.auc_ci[0], ci_high=out.auc_ci[1], dprime=float(dprime_from_auc(out.auc)),
+                             note="; ".join(dict.fromkeys(str(w.message) for w in caught))))
         for a in aucs.itertuples():
             rows.append(dict(treatment=treatment, observer=str(a.reader), kind="human", auc=a.auc, ci_low=a.ci_low,
-                             ci_high=a.ci_high, dprime=float(dprime_from_auc(a.auc))))
+                             ci_high=a.ci_high, dprime=float(dprime_from_auc(a.auc)), note=""))
         for row in rows:
             if row["treatment"] == treatment:
                 for kind, out in models.items():

@@ -78,6 +78,7 @@ def test_simulated_reader_and_human_vs_model(store):
         assert row.efficiency_vs_cho == pytest.approx((row.dprime / model) ** 2)
     # the location-known NPWE finds these lesions (amplitude 250 over texture and noise of SD 80 each)
     assert out[out.observer == "model:npwe"].auc.min() > 0.8
+    assert (out[out.kind == "human"].note == "").all()
 
 
 def test_dprime_roundtrip():
