@@ -9,6 +9,11 @@ There is no Python tool to compare against; the reference is the nominal 5 %
 (Hillis 2007 reports the OR/Hillis-df test close to nominal, slightly conservative).
 
 Run: ``.venv/bin/python benchmarks/bench_mrmc_type1.py [--studies 2000]``.
+
+Last measured (1000 null studies each, 2026-11-29, shared 2-core machine): HH_0.702 0.048
+[0.036, 0.063]; LH_0.702 0.062 [0.049, 0.079]; LH_0.855 0.057 [0.044, 0.073]; LH_0.962 0.042
+[0.031, 0.056] — the same rejections for all three covariance estimators at this size;
+33–95 analyses/s.
 """
 
 from __future__ import annotations

@@ -178,3 +178,19 @@ def test_dicom_cases_with_truth_table(native, tmp_path):
         dicom_cases(bad)
     with pytest.raises(ReaderStudyError, match="'path' column"):
         dicom_cases(truth.drop(columns="path"))
+
+
+def test_not_a_store_refused(tmp_path):
+    path = tmp_path / "notes.sqlite"
+    path.write_bytes(b"these are my notes, not a database" * 100)
+    before = path.read_bytes()
+    with pytest.raises(ReaderStudyError, match="not a teleradlab reader-study store"):
+        StudyStore(path)
+    assert path.read_bytes() == before
+    other = tmp_path / "other.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(ReaderStudyError, match="not a teleradlab reader-study store"):
+        StudyStore(other)
