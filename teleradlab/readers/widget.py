@@ -68,6 +68,7 @@ class ReadingWidget:
         self.picture = ClickImage(width=DISPLAY_PX, height=DISPLAY_PX, css_class="teleradlab-reading-image",
                                   alt="case to read")
         self.picture.on_click(self._on_click)
+        self.picture.observe(lambda _: self._draw(), names="dpr")  # re-render crisp at the screen's density
         self.title = w.HTML()
         self.status = w.HTML()
         self.status.add_class("teleradlab-readout")
