@@ -173,7 +173,7 @@ class SimulationResult:
         With several replications the interval is a Student-t interval over the
         replications' values; with one, over ``batches`` batch means (the run cut by
         acquisition time into equal spans; Law & Kelton, Simulation Modeling and
-        Analysis, 2000, §9.5.3), which assumes the batches are long enough to be
+        Analysis, 3rd ed., 2000, ch. 9), which assumes the batches are long enough to be
         nearly independent.
 
         Parameters

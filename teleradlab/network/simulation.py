@@ -99,8 +99,8 @@ def default_warmup_days(scenario: Scenario) -> float:
     The rule: the reading system's utilisation ρ is the offered reading load
     (studies per minute × mean reading minutes, summed over sites and modalities)
     over the capacity (radiologists × speed × their share of the week on shift);
-    its relaxation time is that of an M/M/1 queue with the mean reading time,
-    τ = E[S] / (c (1 − √ρ)²) with c the capacity in full-time radiologists (Morse PM.
+    its relaxation time is approximated by that of an M/M/1 queue with one server c
+    times as fast, τ = E[S] / (c (1 − √ρ)²), c the capacity in full-time radiologists (Morse PM.
     Stochastic properties of waiting lines. J Oper Res Soc Am 1955;3:255–261), within
     which an empty start's deficit decays by a factor e. Five τ leave under 1% of it.
     The warm-up is at least one day (shift and arrival patterns are daily) and at

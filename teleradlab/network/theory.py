@@ -12,14 +12,14 @@ References
 - Preemptive-resume priority M/G/1: Kleinrock L. Queueing Systems, Vol. 2, 1976, §3.
 - Non-preemptive priority M/M/c with one service rate: Cobham 1954 (above); Kella O,
   Yechiali U. Waiting times in the non-preemptive priority M/M/c queue. Stochastic
-  Models 1985;1:257–262.
+  Models 1985;1(2).
 - Preemptive-resume priority M/G/c, approximately: Bondi AB, Buzen JP. The response
   times of priority classes under preemptive resume in M/G/m queues. Proc ACM
-  SIGMETRICS 1984:195–201 (as described by Harchol-Balter M, Osogami T, Scheller-Wolf A,
+  SIGMETRICS 1984 (as described by Harchol-Balter M, Osogami T, Scheller-Wolf A,
   Wierman A. Multi-server queueing systems with multiple priority classes. Queueing
-  Systems 2005;51:331–360, who also give the exact M/M/c results used here).
+  Systems 2005;51, who also give the exact M/M/c results used here).
 - M/G/c FCFS waits from M/M/c: Lee AM, Longton PA. Queueing processes associated with
-  airline passenger check-in. Oper Res Q 1959;10:56–71 (Wq ≈ (1 + Cs²)/2 · Wq(M/M/c)).
+  airline passenger check-in. Oper Res Q 1959;10 (Wq ≈ (1 + Cs²)/2 · Wq(M/M/c)).
 """
 
 from __future__ import annotations
