@@ -6,6 +6,21 @@ routing and worklist policies, and report-time targets. :func:`load_scenario`
 validates everything up front: an unknown key (a typo), a bad value or an
 impossible arrangement is one :class:`~teleradlab.errors.ScenarioError` naming the
 key path (``sites[1].modalities.CT.studies_per_day``), and nothing is simulated.
+
+Worklists and AI triage (top-level keys):
+
+- ``worklist``: ``fifo`` | ``priority`` | ``preemptive`` | ``cherry_pick``; ``preempt``:
+  ``resume`` (default: an interrupted read keeps its work and goes back ahead of its
+  class) | ``repeat`` (it starts again, same reading time).
+- ``ai_triage``: one mapping or a list, one per AI, each with ``prevalence`` and an
+  operating point — ``sensitivity`` + ``specificity``; ``auc`` (binormal, optional
+  ``binormal_b``) + ``threshold``, ``sensitivity`` or ``specificity``; or ``roc``
+  ([[FPF, TPF], ...]) + ``sensitivity`` or ``specificity`` — and optionally ``name``,
+  ``modalities`` (default all), ``rank_after`` (``top`` | ``stat`` (default) |
+  ``urgent``: where its flagged class sits), ``priorities`` (default: those ranked
+  below it), ``enabled`` (false keeps the disease status, flags nothing) and
+  ``reading_time_minutes: {diseased: ..., non_diseased: ...}``. Two AIs may not apply
+  to the same modality and priority. See :mod:`teleradlab.network.triage`.
 """
 
 from __future__ import annotations
