@@ -26,6 +26,7 @@ def test_queue_check_agrees_with_erlang_c_and_is_deterministic() -> None:
     assert abs(a["rel_error"]) < 0.1 and a["p_wait"] == pytest.approx(a["p_wait_theory"], abs=0.03)
 
 
+@pytest.mark.slow  # 20-150 s on 2 shared cores (pytest --durations)
 def test_network_and_compression_experiments(repo_root) -> None:
     scen = str(repo_root / "datasets" / "scenarios" / "two_hospitals_one_hub.yaml")
     slow = get_experiment("network_turnaround")(scenario=scen, days=2, seed=1, **{"links.rural-clinic.bandwidth_mbps": 0.1,

@@ -72,6 +72,7 @@ def test_run_reports_failures_and_writes_index(tmp_path, capsys) -> None:
     assert (tmp_path / "build" / "notebooks" / "02_bad.ipynb").exists()  # failed runs are kept
 
 
+@pytest.mark.slow  # 20-150 s on 2 shared cores (pytest --durations)
 @pytest.mark.timeout(300)
 def test_parallel_runs_with_relative_paths_each_in_its_notebook_folder(tmp_path, monkeypatch) -> None:
     """papermill changes the working directory while a notebook runs: parallel runs must not race on it."""
@@ -96,6 +97,7 @@ def test_missing_folder_is_a_clear_error(tmp_path) -> None:
         runner.find_notebooks(tmp_path)
 
 
+@pytest.mark.slow  # 20-150 s on 2 shared cores (pytest --durations)
 @pytest.mark.timeout(300)
 def test_headless_kernels_use_ipc_and_print_no_tcp_warning(tmp_path) -> None:
     """ipykernel warns "running over TCP without encryption" on stderr for TCP kernels; ours use UNIX sockets."""

@@ -680,7 +680,9 @@ def validate(raw: dict) -> Scenario:
         w = f"compression.{m}"
         _keys(v, {"syntax", "ratio"}, w, ("syntax",))
         syntax, lossless = _syntax(_str(v["syntax"], f"{w}.syntax"), f"{w}.syntax")
-        if "ratio" in v and lossless:
+        if "ratio" in v and syntax == "none" and v["ratio"] != 1:
+            _fail(f"syntax none sends the images uncompressed: its ratio is 1, not {v['ratio']!r}", f"{w}.ratio")
+        if "ratio" in v and lossless and syntax != "none":
             _fail(f"{syntax} is lossless: its ratio follows from the images (default {D.LOSSLESS_RATIO}); "
                   "remove 'ratio', or choose a lossy syntax", f"{w}.ratio")
         if "ratio" in v:

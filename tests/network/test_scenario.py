@@ -201,6 +201,7 @@ def test_malformed_yaml_names_file_and_line(tmp_path) -> None:
     assert str(p) in err.value.where
 
 
+@pytest.mark.slow  # 20-150 s on 2 shared cores (pytest --durations)
 def test_cli_simulate_writes_results_and_refuses_bad_input(tmp_path, canonical) -> None:
     out = tmp_path / "out"
     ok = subprocess.run([sys.executable, "-m", "teleradlab.cli", "simulate", str(canonical), "--days", "2",

@@ -38,6 +38,8 @@ def mutated(base: dict, change) -> dict:
      "compression.CT.ratio", "lossless"),
     (lambda r: r["compression"].__setitem__("CT", {"syntax": "htj2k-lossless", "ratio": 2}),
      "compression.CT.ratio", "lossless"),
+    (lambda r: r["compression"].__setitem__("CT", {"syntax": "none", "ratio": 5}), "compression.CT.ratio",
+     "uncompressed"),
 ])
 def test_bad_values_name_their_key_path(base, change, where, words) -> None:
     with pytest.raises(ScenarioError, match=words) as err:
@@ -50,6 +52,8 @@ def test_registry_syntaxes_are_accepted_by_name_or_uid(base) -> None:
         CT={"syntax": "1.2.840.10008.1.2.4.91", "ratio": 10}, CR={"syntax": "jpeg2000-lossless"})))
     assert sc.compression["CT"] == ("jpeg2000", 10.0)
     assert sc.compression["CR"][0] == "jpeg2000-lossless"
+    none = load_scenario(mutated(base, lambda r: r["compression"].update(CT={"syntax": "none", "ratio": 1})))
+    assert none.compression["CT"] == ("none", 1.0)
 
 
 def test_file_errors_name_the_file(tmp_path, base) -> None:

@@ -208,6 +208,7 @@ def test_default_warm_up_rule() -> None:
     assert res.warmup_days == 4 and res.studies.acquired.min() >= pd.Timestamp(res.studies.acquired.min()).floor("D")
 
 
+@pytest.mark.slow  # 20-150 s on 2 shared cores (pytest --durations)
 @pytest.mark.timeout(300)
 def test_batch_means_and_paired_comparison_in_one_replication() -> None:
     """One long replication: batch-means intervals hold the M/M/1 wait; compare() pairs FIFO with priority."""

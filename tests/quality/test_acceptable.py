@@ -29,6 +29,7 @@ def test_tile_round_trip() -> None:
     assert (untile(m, 10, 4, 4) == stack).all()
 
 
+@pytest.mark.slow  # 20-150 s on 2 shared cores (pytest --durations)
 def test_acceptable_ratio_curve() -> None:
     res = acceptable_ratio({"n": 128, "roi": 32, "background": "white", "seed": 3,
                             "signal": {"amplitude": 10, "radius_px": 2}},

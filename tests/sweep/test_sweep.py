@@ -54,6 +54,7 @@ def test_failures_are_recorded_and_do_not_stop_the_sweep(tmp_path) -> None:
     assert "negative x is not allowed" in df.error[1] and df.error[0] == ""
 
 
+@pytest.mark.slow  # 20-150 s on 2 shared cores (pytest --durations)
 def test_resume_skips_done_and_reruns_failed(tmp_path) -> None:
     sweep.run(SPEC, out=tmp_path, workers=1)
     runs = sorted((tmp_path / "runs").glob("*.json"))
