@@ -231,7 +231,9 @@ class SimulationResult:
             JSON-serialisable: ``turnaround`` (overall and by priority, modality, site),
             ``turnaround_mean_ci`` (mean turnaround with a 95% CI across replications),
             ``sla``, ``radiologist_utilisation``, ``link_utilisation``, ``counts``
-            (acquired, reported, unread, in system at the end) and ``max_backlog``.
+            (acquired, reported, unread, in system at the end), ``max_backlog`` and, when
+            the scenario has an AI, ``ai_triage``: mean wait and turnaround with 95% CIs
+            per AI, flag and disease status (see :meth:`by`).
         """
         df = self.studies
         per_rep = df.groupby("replication")["turnaround_minutes"].mean().to_numpy()
@@ -259,7 +261,19 @@ class SimulationResult:
             "radiologist_utilisation": {f"{c}/{g}": float(v) for (c, g), v in util["utilisation"].items()},
             "link_utilisation": {f"{s}->{c}": float(v) for (s, c), v in self.link_utilisation()["utilisation"].items()},
             "max_backlog": float(backlog["backlog"].max()) if not backlog.empty else 0.0,
+            **({"ai_triage": self._ai_summary()} if self.scenario.ai_triage and df["reported"].any() else {}),
         }
+
+    def _ai_summary(self) -> dict[str, Any]:
+        """Mean wait and turnaround with CIs per (AI, flag, disease status), JSON-serialisable."""
+        t = self.by(["ai", "ai_flag", "diseased"])
+        out: dict[str, Any] = {"method": t.attrs["method"]}
+        for (ai, flag, dis), row in t.iterrows():
+            key = f"{ai or 'no AI'}/{'flagged' if flag else 'not flagged'}/{'diseased' if dis else 'not diseased'}"
+            out[key] = {f"{m}_{stat}": (None if pd.isna(row[(m, stat)]) else float(row[(m, stat)]))
+                        for m in ("wait_minutes", "turnaround_minutes") for stat in ("mean", "mean_low", "mean_high")}
+            out[key]["n"] = int(row[("wait_minutes", "n")])
+        return out
 
 
 def _units(df: pd.DataFrame, batches: int) -> tuple[pd.Series, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -143,6 +145,12 @@ def test_disease_specific_reading_times_and_two_ais_on_two_modalities() -> None:
     assert wl.diseased[~ct].mean() == pytest.approx(0.05, abs=0.03)
     res = simulate(sc, days=10, seed=2)
     assert set(res.studies["ai"].astype(str)) == {"ich", "ptx"}
+    summary = json.loads(json.dumps(res.summary()))["ai_triage"]
+    assert summary["method"].startswith("batch means")
+    flagged = summary["ich/flagged/diseased"]
+    assert flagged["wait_minutes_mean_low"] <= flagged["wait_minutes_mean"] <= flagged["wait_minutes_mean_high"]
+    assert flagged["n"] == int((res.studies.ai.astype(str).eq("ich") & res.studies.ai_flag & res.studies.diseased
+                                & res.studies.reported).sum())
     assert res.studies.groupby("ai", observed=True)["ai_flag"].mean()["ich"] > 0.1
 
 
