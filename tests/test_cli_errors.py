@@ -237,3 +237,51 @@ def test_no_traceback_through_the_real_entry_point(argv, bad_files) -> None:
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def _bomb() -> str:
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    return "\n".join(lines) + "\nname: *a8\n"
+
+
+#: name → (file bytes, words the error must contain), for both simulate (scenario) and sweep (spec)
+BAD_YAML = {
+    "alias_bomb": (_bomb().encode(), "alias bomb"),
+    "not_utf8": (b"name: M\xfcnchen\n", "not UTF-8"),
+    "deep": (b"name: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested deeper"),
+    "malformed": (b"name: [unclosed\n", "malformed YAML"),
+    "code_tag": (b"name: !!python/object/apply:os.system ['true']\n", "malformed YAML"),
+    "not_a_mapping": (b"- just\n- a list\n", ""),
+}
+
+
+@pytest.mark.parametrize("command", ["simulate", "sweep"])
+@pytest.mark.parametrize("case", list(BAD_YAML))
+def test_bad_yaml_files_are_one_line(case, command, tmp_path, capsys) -> None:
+    data, words = BAD_YAML[case]
+    f = tmp_path / f"{case}.yaml"
+    f.write_bytes(data)
+    code, lines = run([command, str(f), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(f"teleradlab {command}: error: {f}") and words in lines[0], lines
+    assert not (tmp_path / "out").exists()
+
+
+def test_hostile_scenario_values_through_simulate(repo_root, tmp_path, capsys) -> None:
+    import yaml
+
+    raw = yaml.safe_load((repo_root / "datasets/scenarios/two_hospitals_one_hub.yaml").read_text())
+    cases = {"names_as_lists": lambda r: r["sites"][0].__setitem__("name", ["a", "b"]),
+             "year_9999": lambda r: r.__setitem__("start", "9999-12-31"),
+             "bad_syntax": lambda r: r["compression"].__setitem__("CT", {"syntax": "jpeg3000", "ratio": 10}),
+             "huge_staff": lambda r: r["centres"][0]["radiologists"][0].__setitem__("count", 10**9),
+             "huge_load": lambda r: r["sites"][0]["modalities"]["CT"].__setitem__("studies_per_day", 1e12)}
+    for name, change in cases.items():
+        bad = yaml.safe_load(yaml.safe_dump(raw))
+        change(bad)
+        f = tmp_path / f"{name}.yaml"
+        f.write_text(yaml.safe_dump(bad))
+        code, lines = run(["simulate", str(f), "--days", "2", "--out", str(tmp_path / "out")], capsys)
+        assert code == 2 and len(lines) == 1, (name, lines)
+        assert not (tmp_path / "out").exists()

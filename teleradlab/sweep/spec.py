@@ -308,7 +308,7 @@ def load_spec(spec: str | os.PathLike[str] | dict, *, out: str | None = None,
     if not points:
         _fail("the parameter space is empty (after constraints)", "space")
     reps = raw.get("replications", 1)
-    if not isinstance(reps, int) or reps < 1:
+    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
         _fail("replications must be a positive integer", "replications")
     check_points(len(points) * reps, "replications", max_points=max_points)
     fixed = raw.get("fixed", {}) or {}
@@ -317,6 +317,8 @@ def load_spec(spec: str | os.PathLike[str] | dict, *, out: str | None = None,
     seed = raw.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         _fail("seed must be an integer >= 0", "seed")
+    if raw.get("out") is not None and not isinstance(raw["out"], str):
+        _fail(f"out must be a folder path, got {raw['out']!r}", "out")
     spec_obj = SweepSpec(target=str(raw["target"]), points=points, fixed=fixed, replications=reps,
                          seed=seed, out=out or raw.get("out"), source=source)
     _check_target(spec_obj)

@@ -113,3 +113,12 @@ def test_limit_is_overridable_and_counts_replications() -> None:
 def test_malformed_samples(bad, words) -> None:
     with pytest.raises(SweepError, match=words):
         load_spec({"target": "queue_check", "space": bad})
+
+
+@pytest.mark.parametrize("extra,where", [({"replications": True}, "replications"), ({"seed": -2}, "seed"),
+                                         ({"out": 5}, "out"), ({"constraints": "c > 1"}, "constraints"),
+                                         ({"fixed": [1]}, "fixed")])
+def test_malformed_top_level_keys(extra, where) -> None:
+    with pytest.raises(SweepError) as err:
+        load_spec({"target": "queue_check", "space": {"grid": {"c": [1, 2]}}, **extra})
+    assert err.value.where == where
