@@ -11,7 +11,7 @@ import pytest
 from teleradlab.errors import SimulationError
 from teleradlab.network import compare, engine, load_scenario, queue_scenario, simulate, theory
 from teleradlab.network.results import TURNAROUND_PARTS
-from teleradlab.network.workload import generate
+from teleradlab.network.workload import generate, start_instant
 
 MEAN = 10.0
 #: reading-time distributions, with E[S^2]
@@ -205,7 +205,9 @@ def test_default_warm_up_rule() -> None:
     assert default_warmup_days(load_scenario(queue_scenario(c=4, mean=10, rho=0.3))) == 1
     assert default_warmup_days(load_scenario(queue_scenario(c=1, mean=10, rho=0.99))) == 7
     res = simulate(queue_scenario(c=1, mean=10, rho=0.8), days=1, seed=1)
-    assert res.warmup_days == 4 and res.studies.acquired.min() >= pd.Timestamp(res.studies.acquired.min()).floor("D")
+    t0 = pd.Timestamp(start_instant(res.scenario))
+    assert res.warmup_days == 4
+    assert t0 + pd.Timedelta(days=4) <= res.studies.acquired.min() < t0 + pd.Timedelta(days=4, hours=1)
 
 
 @pytest.mark.slow  # 20-150 s on 2 shared cores (pytest --durations)
