@@ -305,7 +305,7 @@ def main_job(*, notebooks_dir: str = "notebooks", out_dir: str = "build", ci: bo
         The exit code: 0 when every notebook ran, else 1.
     """
     chosen = [_notebook_file(n) for n in notebooks] if notebooks else find_notebooks(notebooks_dir)
-    if datasets:
+    if datasets and not notebooks:  # the whole course; no notebook reads the samples, so a named run skips them
         build_datasets(ci=ci)
     started = time.perf_counter()
     runs = run_notebooks(chosen, out_dir, parameters={"ci": ci}, workers=workers, solutions=solutions)
@@ -348,6 +348,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--notebooks", default="notebooks", help="folder of notebooks (default: notebooks)")
     p.add_argument("--out", default="build", type=output_folder, help="build folder (default: build)")
     p.add_argument("--ci", action="store_true", help="run in CI mode (smaller sizes)")
-    p.add_argument("--no-datasets", action="store_true", help="do not build the sample datasets first")
+    p.add_argument("--no-datasets", action="store_true",
+                   help="do not build the sample datasets first (a run of named notebooks never does)")
     p.add_argument("--workers", type=positive_int, default=None, help="notebooks executed at once")
     p.set_defaults(func=_run)
