@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,22 +88,32 @@ def _calibrate(args: argparse.Namespace) -> int:
     table = None
     if args.table:
         table = pd.concat([pd.read_csv(p) for p in args.table], ignore_index=True)
-    elif args.bandwidths or args.rtts:
+    elif args.bandwidths or args.rtts or args.studies:
         g = GRIDS[grid]
         table = measure_grid(bandwidths=_floats(args.bandwidths) if args.bandwidths else g["bandwidths"],
-                             rtts=_floats(args.rtts) if args.rtts else g["rtts"], studies=g["studies"],
+                             rtts=_floats(args.rtts) if args.rtts else g["rtts"],
+                             studies=tuple(args.studies.split(",")) if args.studies else g["studies"],
                              nodelays=g["nodelays"], sender=args.sender, receiver=args.receiver,
                              studies_dir=args.studies_dir,
                              out=Path(args.out) / "transfer_measured.partial.csv" if args.out else None)
         if args.measure_only:
             Path(args.out).mkdir(parents=True, exist_ok=True)
             table.to_csv(Path(args.out) / "transfer_measured.csv", index=False)
+            (Path(args.out) / "transfer_measured.partial.csv").unlink(missing_ok=True)
             print(f"{len(table)} points measured; table in {args.out}")
             return 0
-    cal = calibrate(grid, sender=args.sender, receiver=args.receiver, table=table, out=args.out)
-    print(f"{len(cal.table)} points; predicted within 15% on {100 * cal.within_15:.0f}%")
-    for name, v, se in zip(cal.fit["names"], cal.fit["values"], cal.fit["standard_errors"], strict=True):
-        print(f"  {name} = {v:.4g} ± {se:.2g}")
+    command = "teleradlab netlab " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
+    if args.table:
+        command = f"teleradlab netlab calibrate --{grid} --table {' '.join(args.table)}"
+        command += f"; the tables: {args.table_command}" if args.table_command else ""
+    cal = calibrate(grid, sender=args.sender, receiver=args.receiver, table=table, out=args.out,
+                    command=command)
+    print(f"{len(cal.table)} points; predicted within 15% on {100 * cal.within_15:.0f}% of the C-STORE points; "
+          + ", ".join(f"{p} {100 * v:.0f}%" for p, v in cal.within_by_protocol().items()))
+    for protocol, fit in cal.fit.items():
+        print(f"  {protocol}: efficiency {fit['efficiency']:.4g} (measured goodput / rate)")
+        for name, v, se in zip(fit["names"], fit["values"], fit["standard_errors"], strict=True):
+            print(f"    {name} = {v:.4g} ± {se:.2g}")
     print("largest misses:\n" + cal.misses(5).to_string(index=False))
     if args.out:
         print(f"transfer_measured.csv and transfer_calibration.json in {args.out}")
@@ -143,9 +154,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     k.add_argument("--full", action="store_true", help="the full grid of issue 11 (most of an hour)")
     k.add_argument("--bandwidths", default=None, help="override the grid's bandwidths, e.g. 2,10")
     k.add_argument("--rtts", default=None, help="override the grid's round trips, e.g. 0,50")
+    k.add_argument("--studies", default=None, help="override the grid's studies, e.g. 100x50kB,1x10MB")
     k.add_argument("--measure-only", action="store_true", help="measure (with --bandwidths/--rtts) without fitting")
     k.add_argument("--studies-dir", default=None, help="reuse studies written before (DIR/NAME/)")
     k.add_argument("--table", nargs="*", default=None, help="fit measured CSV table(s) instead of measuring")
+    k.add_argument("--table-command", default=None, help="with --table: how the tables were measured (provenance)")
     k.add_argument("--sender", default="storescu", choices=("storescu", "pynetdicom", "stow", "bundle"))
     k.add_argument("--receiver", default=None, choices=("storescp", "pynetdicom", "orthanc"))
     k.add_argument("--out", default=None, help="folder for transfer_measured.csv and transfer_calibration.json")

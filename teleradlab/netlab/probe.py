@@ -100,7 +100,7 @@ def client(host: str, port: int, seconds: float, rate_hint_mbps: float) -> dict[
     results = []
     payload = bytes(CHUNK)
     for _ in range(2):  # the first warms the congestion window up
-        n = int(max(256_000, rate_hint_mbps * 1e6 / 8 * seconds))
+        n = int(max(128_000, rate_hint_mbps * 1e6 / 8 * seconds))
         sock.sendall(b"s" + struct.pack("!Q", n))
         left = n
         while left > 0:

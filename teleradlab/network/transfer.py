@@ -50,8 +50,10 @@ class TransferConstants:
     initial_window_segments : int
         Initial congestion window on a fresh connection (RFC 6928: 10 segments).
     cstore_efficiency : float
-        Delivered DICOM bytes per byte of link rate for C-STORE (TCP/IP headers,
-        PDU/PDV headers, ACKs). Fitted.
+        Delivered bytes per byte of link rate for C-STORE: the goodput of one TCP
+        connection over the shaped rate, measured by the lab's link probe (TCP/IP
+        headers: 1448 payload bytes per 1500-byte packet, 0.965); DICOM PDU headers
+        add 12 bytes per 16 kB PDU.
     assoc_setup_rtts : float
         Round trips before the first instance: TCP handshake (1) and
         A-ASSOCIATE-RQ/AC (1) (PS3.8).
@@ -74,7 +76,8 @@ class TransferConstants:
         Round trips per instance the same stall adds (the held segment waits for the
         acknowledgement of everything in flight). Fitted.
     stow_efficiency : float
-        Delivered DICOM bytes per byte of link rate for STOW-RS (multipart). Fitted.
+        The same for STOW-RS (HTTP and multipart headers are a few hundred bytes per
+        request and part); measured by the link probe.
     stow_setup_rtts : float
         Round trips before the first request: TCP handshake (1).
     stow_batch_rtts : float
@@ -84,7 +87,7 @@ class TransferConstants:
     stow_instance_fixed_s : float
         Archive-side processing per instance stored by STOW-RS. Fitted.
     bundle_efficiency : float
-        Delivered archive bytes per byte of link rate for a bundle. Fitted.
+        The same for a bundle; measured by the link probe.
     bundle_setup_rtts : float
         Round trips before the upload: TCP handshake (1).
     bundle_rtts : float
@@ -102,26 +105,29 @@ class TransferConstants:
 
     mss_bytes: int = 1448
     initial_window_segments: int = 10
-    cstore_efficiency: float = 0.95
+    cstore_efficiency: float = 0.9674  # measured link goodput / rate, netlab grid 2026-11-29
     assoc_setup_rtts: float = 2.0
     assoc_release_rtts: float = 1.0
-    assoc_fixed_s: float = 0.01
-    instance_rtts: float = 1.0
-    instance_fixed_s: float = 0.002
-    nagle_delack_s: float = 0.04
-    nagle_rtts: float = 0.0
-    stow_efficiency: float = 0.95
+    assoc_fixed_s: float = 0.06823  # fitted ± 0.036, netlab grid 2026-11-29
+    instance_rtts: float = 1.242  # fitted ± 0.043, netlab grid 2026-11-29
+    instance_fixed_s: float = 0.002423  # fitted ± 0.00061, netlab grid 2026-11-29
+    nagle_delack_s: float = 0.0416  # fitted ± 0.0026, netlab grid 2026-11-29
+    nagle_rtts: float = 1.331  # fitted ± 0.098, netlab grid 2026-11-29
+    stow_efficiency: float = 0.9666  # measured link goodput / rate, netlab grid 2026-11-29
     stow_setup_rtts: float = 1.0
     stow_batch_rtts: float = 1.0
-    stow_fixed_s: float = 0.02
-    stow_instance_fixed_s: float = 0.005
-    bundle_efficiency: float = 0.95
+    stow_fixed_s: float = 0.5397  # fitted ± 0.19, netlab grid 2026-11-29
+    stow_instance_fixed_s: float = 0.01303  # fitted ± 0.0031, netlab grid 2026-11-29
+    bundle_efficiency: float = 0.9672  # measured link goodput / rate, netlab grid 2026-11-29
     bundle_setup_rtts: float = 1.0
     bundle_rtts: float = 1.0
-    bundle_fixed_s: float = 0.02
-    bundle_instance_fixed_s: float = 0.005
+    bundle_fixed_s: float = 0.7064  # fitted ± 0.23, netlab grid 2026-11-29
+    bundle_instance_fixed_s: float = 0.008232  # fitted ± 0.0035, netlab grid 2026-11-29
     bundle_overhead_bytes: int = 170
-    source: str = "unfitted first guesses"
+    # grid, software and date of the fitted values (transfer_calibration.json has the full provenance)
+    source: str = ("teleradlab netlab calibrate --full (bundle -> orthanc, storescu -> storescp, "
+                   "stow -> orthanc), 2026-11-29, dcmtk 3.6.7-9~deb12u4, Orthanc 1.10.1+dfsg-2+deb12u1, "
+                   "kernel 6.18.44-fc-v782")
 
     def as_dict(self) -> dict[str, Any]:
         """Return the constants as a plain dict (for JSON provenance files).
@@ -155,12 +161,15 @@ class TransferConstants:
 
 
 #: The constants :func:`teleradlab.netlab.calibrate` fits, per protocol.
+#: (The efficiencies are not fitted: they are the link's measured goodput over its rate.)
 FITTED: dict[str, tuple[str, ...]] = {
-    "cstore": ("cstore_efficiency", "assoc_fixed_s", "instance_rtts", "instance_fixed_s", "nagle_delack_s",
-               "nagle_rtts"),
-    "stow-rs": ("stow_efficiency", "stow_fixed_s", "stow_instance_fixed_s"),
-    "bundle": ("bundle_efficiency", "bundle_fixed_s", "bundle_instance_fixed_s"),
+    "cstore": ("assoc_fixed_s", "instance_rtts", "instance_fixed_s", "nagle_delack_s", "nagle_rtts"),
+    "stow-rs": ("stow_fixed_s", "stow_instance_fixed_s"),
+    "bundle": ("bundle_fixed_s", "bundle_instance_fixed_s"),
 }
+#: The efficiency constant of each protocol.
+EFFICIENCY: dict[str, str] = {"cstore": "cstore_efficiency", "stow-rs": "stow_efficiency",
+                              "bundle": "bundle_efficiency"}
 
 #: The shipped constants. Provenance: see ``datasets/reference/transfer_calibration.json``.
 DEFAULT_CONSTANTS = TransferConstants()
