@@ -20,6 +20,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.valuerep import VR
 
 from teleradlab.errors import DicomError, TeleradlabError, one_line
 from teleradlab.files import atomic_path
@@ -230,12 +231,26 @@ def read_dataset(path: str | os.PathLike[str]) -> Dataset:
     except Exception as exc:  # noqa: BLE001 - pydicom, zlib and the OS raise many types
         raise DicomError(f"unreadable or truncated DICOM ({exc.__class__.__name__}: {one_line(exc)})",
                          where=path) from None
-    if "DirectoryRecordSequence" in ds:
-        return ds
-    if "PixelData" not in ds and "FloatPixelData" not in ds:
-        raise DicomError("no Pixel Data", where=path)
-    check_pixel_module(ds, path)
+    try:
+        for elem in ds.elements():  # pydicom converts lazily: a corrupt VR would fail at first use, far from here
+            vr = getattr(elem, "VR", None)
+            if vr is not None and vr not in _KNOWN_VRS:
+                raise DicomError(f"element {elem.tag} has no valid Value Representation ({vr!r}): the file is "
+                                 "corrupt", where=path)
+        if "DirectoryRecordSequence" in ds:
+            return ds
+        if "PixelData" not in ds and "FloatPixelData" not in ds:
+            raise DicomError("no Pixel Data", where=path)
+        check_pixel_module(ds, path)
+    except TeleradlabError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a corrupt element converted on first access
+        raise DicomError(f"corrupt DICOM ({exc.__class__.__name__}: {one_line(exc)})", where=path) from None
     return ds
+
+
+#: Value Representations pydicom can convert (PS3.5 Table 6.2-1, with its ambiguous forms).
+_KNOWN_VRS = frozenset(v.value for v in VR)
 
 
 def write_dataset(ds: Dataset, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:

@@ -55,3 +55,37 @@ def test_valid_colour_and_signed_pass(native) -> None:
     rgb.SamplesPerPixel, rgb.PhotometricInterpretation, rgb.PlanarConfiguration = 3, "RGB", 0
     rgb.PixelData = bytes(96 * 80 * 3)
     assert decode_pixels(rgb).shape == (96, 80, 3)
+
+
+@pytest.mark.filterwarnings("ignore")  # pydicom warns about each corrupt element it meets
+def test_corrupted_bytes_give_only_dicom_errors(native, tmp_path) -> None:
+    """Seeded byte flips in a valid file: reading, decoding and compressing either work or raise
+    one TeleradlabError — never another exception type (as a corrupt VR once did, at first use)."""
+    import random
+
+    from teleradlab.errors import TeleradlabError
+    from teleradlab.imaging.study import load_study
+
+    ds = native(12, False, frames=2)
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.Modality = "1.2.3", "1.2.3.4", "OT"
+    ds.save_as(tmp_path / "good.dcm", enforce_file_format=True)
+    good = (tmp_path / "good.dcm").read_bytes()
+    header = len(good) - len(ds.PixelData)
+    rng = random.Random(7)
+    outcomes = {"ok": 0, "error": 0}
+    for i in range(120):
+        data = bytearray(good)
+        for _ in range(rng.choice([1, 2, 4])):  # mostly in the header, where the structure is
+            data[rng.randrange(132, header if rng.random() < 0.9 else len(data))] = rng.randrange(256)
+        f = tmp_path / f"m{i}.dcm"
+        f.write_bytes(bytes(data))
+        try:
+            study = load_study(f)
+            study.pixels()
+            compress(study.datasets[0], "jpeg2000-lossless")
+            outcomes["ok"] += 1
+        except TeleradlabError as exc:
+            assert str(f) in str(exc) or "syntax" in str(exc), exc
+            outcomes["error"] += 1
+    assert outcomes["ok"] > 10 and outcomes["error"] > 10, outcomes  # both paths were exercised
