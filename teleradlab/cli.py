@@ -127,8 +127,8 @@ def report_skipped(command: str, skipped: Sequence[tuple[str, str]], *, allowed:
     for path, reason in skipped:
         print(f"teleradlab {command}: skipped {path}: {reason}", file=sys.stderr)
     if skipped and not allowed:
-        print(f"teleradlab {command}: error: {len(skipped)} file(s) skipped (listed above); nothing written — "
-              "fix or remove them, or pass --allow-skipped to go on without them", file=sys.stderr)
+        print(f"teleradlab {command}: error: {len(skipped)} file(s) skipped (listed above); stopped before any "
+              "result — fix or remove them, or pass --allow-skipped to go on without them", file=sys.stderr)
         return True
     return False
 

@@ -10,7 +10,11 @@ def _quality(args: argparse.Namespace) -> int:
     from teleradlab.imaging.study import load_study
     from teleradlab.quality.metrics import all_metrics, data_range_for
 
+    from teleradlab.cli import report_skipped
+
     ref, test = load_study(args.reference), load_study(args.test)
+    if report_skipped("quality", ref.skipped + test.skipped, allowed=args.allow_skipped):
+        return 1
     a, b = ref.pixels(), test.pixels()
     if a.shape != b.shape:
         raise QualityError(f"images differ in shape: {a.shape} vs {b.shape}", where=args.test)
@@ -35,4 +39,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("reference")
     p.add_argument("test")
     p.add_argument("--window", help="compare inside a display window (preset name)")
+    p.add_argument("--allow-skipped", action="store_true", help="compare even if some files cannot be read")
     p.set_defaults(func=_quality)
