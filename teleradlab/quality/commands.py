@@ -6,11 +6,10 @@ import argparse
 
 
 def _quality(args: argparse.Namespace) -> int:
+    from teleradlab.cli import report_skipped
     from teleradlab.errors import QualityError
     from teleradlab.imaging.study import load_study
     from teleradlab.quality.metrics import all_metrics, data_range_for
-
-    from teleradlab.cli import report_skipped
 
     ref, test = load_study(args.reference), load_study(args.test)
     if report_skipped("quality", ref.skipped + test.skipped, allowed=args.allow_skipped):
