@@ -3,8 +3,9 @@
 A scenario asks for a compression ratio ("CT: jpeg2000 at 10:1"). The codec's rate
 control meets such a request within a tolerance for some codecs and not at all for
 others (JPEG-LS near-lossless has only whole NEAR steps; baseline JPEG runs out of
-quality steps at high ratios), and the bytes that cross the link are the achieved
-ones. :func:`achieved_ratio` therefore compresses a synthetic image of the modality
+quality steps at high ratios; :func:`teleradlab.compression.compress` then gives the
+nearest reachable ratio with ``on_miss="nearest"``), and the bytes that cross the link are
+the achieved ones. :func:`achieved_ratio` therefore compresses a synthetic image of the modality
 (:func:`teleradlab.imaging.synthesize_study`, fixed seed) with
 :func:`teleradlab.compression.compress` at the requested ratio and reports the
 ratio that came out; :func:`instance_bytes` is the one place that turns a modality's
@@ -14,6 +15,7 @@ raw instance size into the size sent, and says where its ratio came from.
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass
 
 from teleradlab.errors import TeleradlabError
@@ -92,16 +94,21 @@ def achieved_ratio(modality: str, syntax: str, ratio: float) -> SentRatio:
         return SentRatio(syntax, float(ratio), float(ratio),
                          f"requested ratio (fallback: no synthetic {modality} image to probe; "
                          f"probed modalities: {', '.join(PROBE_SHAPES)})")
+    from teleradlab.compression.compress import RatioMissWarning
     from teleradlab.imaging import synthesize_study
 
     ds = synthesize_study(modality, seed=PROBE_SEED, shape=shape, n_images=1, lesions=0).datasets[0]
     try:
-        res = compress(ds, syntax, ratio=float(ratio))
+        with warnings.catch_warnings(record=True) as caught:  # an unreachable ratio: the nearest, said below
+            warnings.simplefilter("always", RatioMissWarning)
+            res = compress(ds, syntax, ratio=float(ratio), on_miss="nearest")
     except TeleradlabError as exc:
         return SentRatio(syntax, float(ratio), float(ratio), f"requested ratio (fallback: {exc.message})")
+    missed = [str(w.message) for w in caught if issubclass(w.category, RatioMissWarning)]
     return SentRatio(syntax, float(ratio), float(res.ratio),
                      f"rate control: {res.syntax} on a synthetic {modality} {shape[0]}x{shape[1]} image "
-                     f"(seed {PROBE_SEED}) reached {res.ratio:.3f}:1")
+                     f"(seed {PROBE_SEED}) reached {res.ratio:.3f}:1"
+                     + (f"; the requested ratio is out of reach, this is the nearest ({missed[0]})" if missed else ""))
 
 
 def instance_bytes(modality: str, bytes_per_image: float, compression: tuple[str, float] | None

@@ -207,6 +207,16 @@ def test_codec_that_cannot_reach_the_ratio_sends_what_it_reaches() -> None:
 
     r = achieved_ratio("CT", "jpegls-near", 7.0)
     assert r.source.startswith("rate control") and r.achieved != 7.0
+    # JPEG 2000 cannot make a CT as large as 2:1: it is sent at the nearest ratio the codec reaches
+    from teleradlab.compression import compress
+    from teleradlab.imaging import synthesize_study
+    from teleradlab.network.instances import PROBE_SEED, PROBE_SHAPES
+
+    probe = synthesize_study("CT", seed=PROBE_SEED, shape=PROBE_SHAPES["CT"], n_images=1, lesions=0).datasets[0]
+    with pytest.warns(UserWarning, match="cannot reach 2:1"):
+        nearest = compress(probe, "jpeg2000", ratio=2.0, on_miss="nearest").ratio
+    r = achieved_ratio("CT", "jpeg2000", 2.0)
+    assert r.achieved == nearest > 2.5 and "out of reach" in r.source
     assert achieved_ratio("XA", "jpeg2000", 10.0).source.startswith("requested ratio (fallback: no synthetic XA")
 
 
