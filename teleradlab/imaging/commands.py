@@ -29,9 +29,10 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from teleradlab.imaging.datasets import import_study
+    from teleradlab.imaging.datasets import check_import_target, import_study
     from teleradlab.imaging.study import load_study
 
+    check_import_target(args.root, args.name, overwrite=args.overwrite)  # before anything is read or written
     study = load_study(args.src)
     if report_skipped("datasets import", study.skipped, allowed=args.allow_skipped):
         return 1
@@ -39,7 +40,7 @@ def _import(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         target = import_study(study, args.name, root=args.root, deidentify_study=not args.keep_identity,
-                              allow_skipped=True, key=key)
+                              allow_skipped=True, key=key, overwrite=args.overwrite)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     print(f"imported into {target}" + (" (identity kept)" if args.keep_identity
@@ -132,6 +133,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     i.add_argument("--root", default="datasets/imported", type=output_folder)
     i.add_argument("--keep-identity", action="store_true", help="do not de-identify (only for data without identity)")
     i.add_argument("--allow-skipped", action="store_true", help="import even if some files cannot be read")
+    i.add_argument("--overwrite", action="store_true", help="replace an earlier import of this name")
     i.add_argument("--key-file", help="file holding the de-identification key (created if absent)")
     i.set_defaults(func=_import)
 

@@ -101,10 +101,40 @@ def verify_datasets(out: str | os.PathLike[str] = DEFAULT_ROOT / "generated") ->
     return problems
 
 
+def check_import_target(root: str | os.PathLike[str], name: str, *, overwrite: bool = False) -> Path:
+    """The folder an import named ``name`` goes to, refused if the name is invalid or taken.
+
+    Parameters
+    ----------
+    root : path-like
+        The imports' folder.
+    name : str
+        The import's name: one folder name, not hidden.
+    overwrite : bool
+        Allow replacing an earlier import of that name.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    DicomError
+        An invalid name, or an existing import without ``overwrite``.
+    """
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        raise DicomError(f"invalid dataset name {name!r}", where="name")
+    target = Path(root) / name
+    if target.exists() and not overwrite:
+        raise DicomError("an earlier import has this name; choose another, or pass overwrite=True "
+                         "(CLI: --overwrite) to replace it", where=str(target))
+    return target
+
+
 def import_study(src: str | os.PathLike[str] | Study, name: str, *,
                  root: str | os.PathLike[str] = DEFAULT_ROOT / "imported",
                  deidentify_study: bool = True, allow_skipped: bool = False,
-                 key: str | bytes | None = None) -> Path:
+                 key: str | bytes | None = None, overwrite: bool = False) -> Path:
     """Copy a real study into ``datasets/imported/<name>``, de-identified by default.
 
     Parameters
@@ -122,20 +152,22 @@ def import_study(src: str | os.PathLike[str] | Study, name: str, *,
     key : str or bytes, optional
         The de-identification key (see :class:`~teleradlab.imaging.deid.Deidentifier`):
         the same key maps the UIDs of further imports of the same study alike.
+    overwrite : bool
+        Replace an earlier import of the same name; by default that is an error.
 
     Raises
     ------
     DicomError
-        A bad name, an unreadable source, or files skipped without ``allow_skipped``
-        (naming how many and the first with its reason).
+        A bad name, an earlier import of that name (without ``overwrite``), an
+        unreadable source, or files skipped without ``allow_skipped`` (naming how many
+        and the first with its reason).
 
     Returns
     -------
     Path
         The folder written.
     """
-    if not name or "/" in name or name.startswith("."):
-        raise DicomError(f"invalid dataset name {name!r}", where="name")
+    check_import_target(root, name, overwrite=overwrite)
     study = src if isinstance(src, Study) else load_study(src)
     if study.skipped and not allow_skipped:
         path, reason = study.skipped[0]

@@ -135,3 +135,19 @@ def test_deidentify_cli_refuses_to_overwrite(tmp_path, capsys) -> None:
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "exist already" in lines[0] and "--overwrite" in lines[0]
     assert main(["dicom", "deidentify", str(src), str(tmp_path / "out"), "--overwrite"]) == 0
+
+
+def test_an_earlier_import_is_not_replaced_silently(tmp_path, capsys) -> None:
+    from teleradlab.imaging.datasets import import_study
+
+    src = tmp_path / "src"
+    save_study(Study.from_datasets([instance("1.1", 1, 0)]), src)
+    first = import_study(src, "case", root=tmp_path / "imp")
+    before = sorted(f.read_bytes() for f in first.rglob("*") if f.is_file())
+    with pytest.raises(DicomError, match="earlier import has this name"):
+        import_study(src, "case", root=tmp_path / "imp")
+    argv = ["datasets", "import", str(src), "case", "--root", str(tmp_path / "imp")]
+    assert main(argv) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert sorted(f.read_bytes() for f in first.rglob("*") if f.is_file()) == before
+    assert main([*argv, "--overwrite"]) == 0
