@@ -184,7 +184,11 @@ class TransferTiming:
     total_s : float
         Until the transfer is complete (last response, association released).
     first_image_s : float
-        Until the first instance has fully arrived at the receiver.
+        Until the first instance is at the receiver: for C-STORE when its last byte
+        has arrived; for STOW-RS when the whole first request has arrived and its
+        first instance is stored (the archive parses the multipart body after
+        receiving it); for a bundle when the archive has arrived and the first
+        instance is unpacked.
     latency_s : float
         The part of ``total_s`` that does not occupy the link's capacity: set-up and
         release round trips, per-instance round trips, Nagle/delayed-ACK stalls,
@@ -390,11 +394,11 @@ def _stow(sizes: np.ndarray, link_bps: float, rtt: float, batch: int, window: fl
     first = math.inf
     for b0 in range(0, sizes.size, batch):
         chunk = sizes[b0:b0 + batch]
-        for j, s in enumerate(chunk):
+        for s in chunk:
             send, _ = flow.send(s)
             t += send
-            if b0 == 0 and j == 0:
-                first = t + rtt / 2
+        if b0 == 0:  # the archive parses a multipart request once all of it has arrived
+            first = t + rtt / 2 + c.stow_instance_fixed_s
         t += c.stow_batch_rtts * rtt + c.stow_instance_fixed_s * chunk.size
         done[b0:b0 + batch] = t
     return done, first, c.stow_efficiency
