@@ -166,7 +166,8 @@ def key_file(path: str | os.PathLike[str]) -> tuple[str, bool]:
             f.write(key + "\n")
         return key, True
     except (OSError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"cannot use it as a key file ({exc.strerror or exc})", where=str(p)) from None
+        raise ParameterError(f"cannot use it as a key file ({getattr(exc, 'strerror', None) or exc})",
+                             where=str(p)) from None
     except ParameterError as exc:
         raise ParameterError(exc.message, where=str(p)) from None
 

@@ -371,3 +371,13 @@ def test_files_written_by_save_study_are_clean_too(tmp_path) -> None:
         assert blob[:128] == b"\0" * 128
         assert not [p for p, v in markers.values.items() if v.encode() in blob]
         assert not [u for u in original_uids if u.encode() in blob]
+
+
+def test_a_binary_key_file_is_one_clear_error(tmp_path) -> None:
+    from teleradlab.errors import ParameterError
+    from teleradlab.imaging.deid import key_file
+
+    bad = tmp_path / "key.bin"
+    bad.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(ParameterError, match="cannot use it as a key file"):
+        key_file(bad)
