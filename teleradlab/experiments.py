@@ -81,15 +81,22 @@ def list_experiments() -> list[str]:
 # ------------------------------------------------------------------------- experiments
 @experiment("queue_check", version="1")
 def queue_check(*, c: int = 2, mean: float = 10.0, rho: float = 0.8, days: float = 30, seed: int = 0) -> dict:
-    """Simulate an M/M/c reading queue and compare with Erlang C (CPU-bound; for tests and scaling)."""
+    """Simulate an M/M/c reading queue and compare with Erlang C (CPU-bound; for tests and scaling).
+
+    The simulated mean wait comes with its 95 % batch-means interval
+    (:meth:`SimulationResult.by`); ``theory_in_ci`` says whether Erlang C's value lies in it.
+    """
     from teleradlab.network import queue_scenario, simulate, theory
 
     lam = rho * c / mean
     sc = queue_scenario(c=int(c), mean=mean, rho=rho)
     res = simulate(sc, days=days, seed=seed, show_progress=False)
     w = res.studies["wait_minutes"]
+    ci = res.by("replication", metrics=("wait_minutes",)).iloc[0]
+    low, high = float(ci[("wait_minutes", "mean_low")]), float(ci[("wait_minutes", "mean_high")])
     theory_wq = theory.mmc_wait(int(c), lam, 1 / mean)
-    return {"studies": int(len(w)), "wait_mean": float(w.mean()), "wait_theory": theory_wq,
+    return {"studies": int(len(w)), "wait_mean": float(w.mean()), "wait_low": low, "wait_high": high,
+            "wait_theory": theory_wq, "theory_in_ci": bool(low <= theory_wq <= high),
             "p_wait": float((w > 0).mean()), "p_wait_theory": theory.erlang_c(int(c), lam, 1 / mean),
             "rel_error": float(w.mean() / theory_wq - 1)}
 
