@@ -38,7 +38,7 @@ from teleradlab.network.scenario import Scenario
 #: Columns of :attr:`SimulationResult.studies`, in order.
 COLUMNS = (
     "replication", "study_id", "site", "centre", "radiologist", "modality", "priority", "ai", "ai_flag", "diseased",
-    "bytes_raw", "bytes_sent", "acquired", "transfer_start", "transfer_end", "queued", "first_start", "end",
+    "bytes_raw", "bytes_sent", "images", "acquired", "transfer_start", "transfer_end", "queued", "first_start", "end",
     "transfer_minutes", "wait_minutes", "reading_minutes", "preempted_minutes", "preemptions", "turnaround_minutes",
     "reported", "sla_met",
 )

@@ -184,7 +184,7 @@ def _frame(sc: Scenario, wl, res: engines.EngineResult, rep: int, keep: np.ndarr
         "priority": pd.Categorical.from_codes(wl.priority[keep], list(PRIORITIES), ordered=True),
         "ai": pd.Categorical.from_codes(codes(ai_index[keep], ai_names), ai_names),
         "ai_flag": wl.ai_flag[keep], "diseased": wl.diseased[keep],
-        "bytes_raw": wl.bytes_raw[keep], "bytes_sent": wl.bytes_sent[keep],
+        "bytes_raw": wl.bytes_raw[keep], "bytes_sent": wl.bytes_sent[keep], "images": wl.images[keep].astype(np.int32),
         "acquired": ts(wl.acquired), "transfer_start": ts(res.transfer_start), "transfer_end": ts(res.transfer_end),
         "queued": ts(res.transfer_end), "first_start": ts(res.read_start), "end": ts(res.read_end),
         "transfer_minutes": te - res.transfer_start[keep], "wait_minutes": wait,
