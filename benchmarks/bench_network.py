@@ -23,6 +23,7 @@ os.environ.setdefault("TELERADLAB_NO_PROGRESS", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
+import yaml  # noqa: E402
 from scipy import stats  # noqa: E402
 from simpy_reference import simulate_simpy  # noqa: E402
 
@@ -57,6 +58,14 @@ def main() -> None:
     t = time.perf_counter()
     full = simulate(sc, days=args.days, seed=1)
     t_full = time.perf_counter() - t
+    # the same run with a workstation stage: every study fetched on demand from an archive, then decoded
+    raw = yaml.safe_load((ROOT / "datasets" / "scenarios" / "single_hospital_ed.yaml").read_text())
+    for c in raw["centres"]:
+        c["workstation"] = {"policy": "on_demand", "archive": {"bandwidth_mbps": 100, "rtt_ms": 20}}
+    simulate(raw, days=1, seed=0)  # load the decode table and its codec libraries once
+    t = time.perf_counter()
+    with_ws = simulate(raw, days=args.days, seed=1)
+    t_ws = time.perf_counter() - t
     ks = stats.ks_2samp(ours[~np.isnan(ours)], ref[~np.isnan(ref)])
     print(f"{n} studies of single_hospital_ed over {args.days} days")
     print(f"  SimPy reference      {t_simpy:7.2f} s  ({n / t_simpy:9.0f} studies/s)")
@@ -66,7 +75,10 @@ def main() -> None:
           f"(first use in this process: {t_jit:.1f} s to compile or load the cache)")
     print(f"  teleradlab simulate  {t_full:7.2f} s  ({n / t_full:9.0f} studies/s)  speed-up {t_simpy / t_full:5.1f}x "
           f"(workload + engine + results table)")
-    print(f"  target >= 10x: {'met' if t_simpy / t_full >= 10 else 'NOT met'}; "
+    print(f"  with a workstation   {t_ws:7.2f} s  ({n / t_ws:9.0f} studies/s)  speed-up {t_simpy / t_ws:5.1f}x "
+          f"(on_demand over 100 Mbit/s, 20 ms; mean first image "
+          f"{with_ws.studies.first_image_minutes.mean() * 60:.1f} s)")
+    print(f"  target >= 10x: {'met' if min(t_simpy / t_full, t_simpy / t_ws) >= 10 else 'NOT met'}; "
           f">= 200,000 studies/s: {'met' if n / t_full >= 200_000 else 'NOT met'}")
     print(f"  turnaround mean {np.nanmean(ours):.2f} vs {np.nanmean(ref):.2f} min; KS statistic {ks.statistic:.4f}, "
           f"p = {ks.pvalue:.3f} ({'indistinguishable' if ks.pvalue > 0.01 else 'DIFFERENT'})")

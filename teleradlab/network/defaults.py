@@ -70,3 +70,19 @@ WINDOW_KB: float | None = None
 BATCH: int | None = None
 #: Typical ratio of lossless compression (RCR: lossless reaches about 3:1).
 LOSSLESS_RATIO = 3.0
+
+# The reading workstation (teleradlab.network.workstation).
+#: No ``workstation:`` key: the workstation is not modelled (a study is on screen when opened), so the
+#: queueing checks against Erlang C and M/G/1 stay exact and earlier results unchanged. A modelling choice.
+WORKSTATION_POLICY = "none"
+#: ``streamed``: reading starts when the first image is on screen (the definition of "time to first
+#: image"); how many a radiologist wants before scrolling is not published: an assumption.
+STREAM_FIRST_IMAGES = 1
+#: ``streamed`` retrieves with WADO-RS, one Retrieve Instance request per instance (DICOM PS3.18
+#: section 10.4); the transfer model's HTTP multipart protocol (``stow-rs``) with one instance per request.
+STREAM_PROTOCOL = "stow-rs"
+STREAM_BATCH = 1
+#: ``progressive: true``: the first pass is two resolution levels down; each wavelet level halves rows
+#: and columns (ISO/IEC 15444-1 Annex F), leaving 1/16 of the pixels. Its bytes and decode time are
+#: taken as 1/16 of the full image's: an assumption (low levels compress less well than the average).
+PROGRESSIVE_FRACTION = 1.0 / 16.0

@@ -23,7 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
-from teleradlab.network.resources import EngineResult, Resources
+from teleradlab.network.resources import EngineResult, Resources, at_centre
 from teleradlab.network.scenario import ROUTING, Scenario
 from teleradlab.network.triage import worklist_class
 from teleradlab.network.workload import Workload
@@ -179,7 +179,7 @@ def _load(ci, si, t, c_off, r_sites, iv_a, iv_b, iv_off, r_study, queued_n, in_t
 
 @njit(cache=True)
 def _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st, waited, since, log_open,
-                log_back):
+                log_back, ws_first, ws_loaded):
     r_study[r] = i
     r_token[r] += 1
     r_began[r] = t
@@ -190,7 +190,20 @@ def _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, 
     if log_open[i] >= 0:
         log_back[log_open[i]] = t
         log_open[i] = -1
-    _ev_push(ht, hd, st, t + work[i] / r_speed[r], READ_DONE, r, i, r_token[r])
+    _ev_push(ht, hd, st, t + (ws_first[i] + max(work[i] / r_speed[r], ws_loaded[i] - ws_first[i])), READ_DONE, r, i,
+             r_token[r])
+
+
+@njit(cache=True)
+def _ws_part(j, e, speed, work, ws_first, ws_loaded, ws_waited):
+    # of e minutes of an open segment of j: count the workstation waits; return those before the first image
+    f = ws_first[j]
+    lo = ws_loaded[j]
+    w = work[j] / speed
+    before = min(e, f)
+    after = max(e - f - w, 0.0) if lo - f > w else 0.0
+    ws_waited[j] += before + after
+    return before
 
 
 # --------------------------------------------------------------------------- the run
@@ -198,7 +211,7 @@ def _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, 
 def _run(acq, order, site, mod, eff, k1, k2, work, read0, sent,
          r_centre, r_speed, r_sites, r_sub, iv_a, iv_b, iv_off, c_off,
          sl_off, sl_cent, link_id, l_rate, lat, l_up0, le_t, le_link, le_up, a_off,
-         need, dist, q_off, routing, preemptive, repeat, horizon):
+         need, dist, q_off, routing, preemptive, repeat, horizon, first_at, loaded_at):
     n = acq.size
     n_rad = r_centre.size
     n_sites = r_sites.shape[1]
@@ -216,6 +229,9 @@ def _run(acq, order, site, mod, eff, k1, k2, work, read0, sent,
     preempted = np.zeros(n, np.int64)
     waited = np.zeros(n)
     read = np.zeros(n)
+    ws_first = np.zeros(n)
+    ws_loaded = np.zeros(n)
+    ws_waited = np.zeros(n)
     since = np.full(n, nan)
     log_open = np.full(n, -1, np.int64)
     log_study = np.empty(64, np.int64)
@@ -332,6 +348,8 @@ def _run(acq, order, site, mod, eff, k1, k2, work, read0, sent,
                 outstanding -= 1
                 continue
             centre_of[i] = ci
+            ws_first[i] = first_at[i, ci]
+            ws_loaded[i] = loaded_at[i, ci]
             in_transit[ci] += 1
             t_ts[i] = t
             lk = link_id[si, ci]
@@ -345,6 +363,7 @@ def _run(acq, order, site, mod, eff, k1, k2, work, read0, sent,
             if c != r_token[r] or r_study[r] != b:
                 continue
             r_e[b] = t
+            _ws_part(b, t - r_began[r], r_speed[r], work, ws_first, ws_loaded, ws_waited)
             r_busy[r] += t - r_began[r]
             read[b] += t - r_began[r]
             r_study[r] = -1
@@ -400,7 +419,7 @@ def _run(acq, order, site, mod, eff, k1, k2, work, read0, sent,
             for r in range(c_off[ci], c_off[ci + 1]):
                 if r_study[r] < 0 and r_sites[r, si] and _on_shift(iv_a, iv_b, iv_off, r, t):
                     _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st, waited,
-                                since, log_open, log_back)
+                                since, log_open, log_back, ws_first, ws_loaded)
                     taken = True
                     break
             if taken:
@@ -413,10 +432,14 @@ def _run(acq, order, site, mod, eff, k1, k2, work, read0, sent,
                             victim = r
                 if victim >= 0:
                     j = r_study[victim]
+                    e = t - r_began[victim]
+                    before = _ws_part(j, e, r_speed[victim], work, ws_first, ws_loaded, ws_waited)
                     if repeat:
                         work[j] = read0[j]
                     else:
-                        work[j] = max(work[j] - (t - r_began[victim]) * r_speed[victim], 0.0)
+                        work[j] = max(work[j] - (e - before) * r_speed[victim], 0.0)
+                    ws_first[j] = max(ws_first[j] - e, 0.0)
+                    ws_loaded[j] = max(ws_loaded[j] - e, 0.0)
                     r_busy[victim] += t - r_began[victim]
                     read[j] += t - r_began[victim]
                     preempted[j] += 1
@@ -436,7 +459,7 @@ def _run(acq, order, site, mod, eff, k1, k2, work, read0, sent,
                     _q_push(qs, q_off, q_n, ci * n_sites + site[j], j, k1, k2, tq)
                     queued_n[ci] += 1
                     _start_read(victim, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st,
-                                waited, since, log_open, log_back)
+                                waited, since, log_open, log_back, ws_first, ws_loaded)
                     continue
             tq[i] = t
             _q_push(qs, q_off, q_n, ci * n_sites + si, i, k1, k2, tq)
@@ -471,10 +494,10 @@ def _run(acq, order, site, mod, eff, k1, k2, work, read0, sent,
                     i = _q_pop(qs, q_off, q_n, best_p, k1, k2, tq)
                     queued_n[ci] -= 1
                     _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st, waited,
-                                since, log_open, log_back)
+                                since, log_open, log_back, ws_first, ws_loaded)
 
     return (centre_of, rad_of, t_ts, t_te, r_s, r_e, unread, preempted, r_busy, l_busy, waited, read,
-            log_study[:n_log].copy(), log_at[:n_log].copy(), log_back[:n_log].copy())
+            log_study[:n_log].copy(), log_at[:n_log].copy(), log_back[:n_log].copy(), ws_waited)
 
 
 def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResult:
@@ -556,9 +579,10 @@ def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResu
         r_centre, np.array([r.speed for r in rads], float), r_sites, r_sub, iv_a, iv_b, iv_off, c_off,
         sl_off, sl_cent, link_id, l_rate, res.latency, l_up0, le_t, le_link, le_up, a_off,
         need, dist, q_off, ROUTING.index(scenario.routing), scenario.worklist == "preemptive",
-        scenario.preempt == "repeat", float(res.horizon),
+        scenario.preempt == "repeat", float(res.horizon), res.first_image, res.loaded,
     )
-    centre_of, rad_of, t_ts, t_te, r_s, r_e, unread, preempted, r_busy, l_busy, waited, read, lg_s, lg_a, lg_b = out
+    (centre_of, rad_of, t_ts, t_te, r_s, r_e, unread, preempted, r_busy, l_busy, waited, read, lg_s, lg_a, lg_b,
+     ws_waited) = out
     for r in rads:
         r.busy_minutes = float(r_busy[r.index])
     return EngineResult(
@@ -567,6 +591,8 @@ def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResu
         radiologists=rads, link_busy={k: float(b) for k, b in zip(keys, l_busy, strict=True)}, horizon=res.horizon,
         wait=np.where(np.isnan(r_e), np.nan, waited), reading=np.where(np.isnan(r_e), np.nan, read),
         preempt_study=lg_s, preempt_at=lg_a, preempt_back=lg_b,
+        workstation=np.where(np.isnan(r_e), np.nan, ws_waited), first_image=at_centre(res.first_image, centre_of),
+        loaded=at_centre(res.loaded, centre_of),
     )
 
 

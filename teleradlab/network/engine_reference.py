@@ -21,6 +21,13 @@ top. It is the specification that the compiled engine
   starts again from scratch with the same reading time (preemptive-repeat-identical).
 - **Radiologists** start a read only while on shift and licensed for the study's
   site; a read that runs past the end of a shift is finished.
+- **The workstation** (:mod:`~teleradlab.network.workstation`): a radiologist who
+  opens a study is busy for ``first + max(work / speed, loaded - first)`` — waiting
+  for the first image, then reading while the rest loads, and not finishing before
+  the study has loaded. The waiting part (before the first image, and after the
+  reading work is done until the study has loaded) is counted apart from reading.
+  A preemption keeps the loading done so far (the clock stops while the study is
+  put aside).
 
 Ties in time are broken by the order in which events were scheduled; arrivals are
 scheduled first, in acquisition order.
@@ -34,10 +41,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from teleradlab.network.resources import EngineResult, Radiologist, Resources
+from teleradlab.network.resources import EngineResult, Radiologist, Resources, at_centre
 from teleradlab.network.scenario import Scenario
 from teleradlab.network.triage import worklist_class
 from teleradlab.network.workload import Workload
+from teleradlab.network.workstation import occupancy
 
 NAN = float("nan")
 ARRIVE, JOIN, LINK, READ_DONE, SHIFT_START, LINK_STATE = range(6)
@@ -83,6 +91,11 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
     work = list(base)  # remaining reading work at speed 1
     sent = res.payload.tolist()  # [study][centre] bytes moved at the link's shared rate
     lat = res.latency.tolist()  # [study][centre] minutes that do not occupy the link
+    first_at = res.first_image.tolist()  # [study][centre] minutes from opening to the first image
+    loaded_at = res.loaded.tolist()  # [study][centre] minutes from opening to the study loaded
+    ws_first = [0.0] * n  # minutes still to the first image, once routed
+    ws_loaded = [0.0] * n  # minutes still to the study loaded
+    ws_waited = [0.0] * n  # minutes a radiologist waited on the workstation, every segment
     eff_prio = worklist_class(scenario, wl).tolist()  # 0 is read first
     mean_read = {mi: scenario.reading[m].mean for mi, m in enumerate(wl.modalities)}
     centre_of = [-1] * n
@@ -182,7 +195,15 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
         if log_open[i] >= 0:
             log_back[log_open[i]] = t
             log_open[i] = -1
-        push(t + work[i] / r.speed, READ_DONE, r.index, i, r.token)
+        push(t + occupancy(ws_first[i], ws_loaded[i], work[i], r.speed), READ_DONE, r.index, i, r.token)
+
+    def workstation_part(j: int, e: float, speed: float) -> float:
+        """Of ``e`` minutes of an open segment of ``j``: count the workstation waits; return those before the first image."""
+        f, lo, w = ws_first[j], ws_loaded[j], work[j] / speed
+        before = min(e, f)
+        after = max(e - f - w, 0.0) if lo - f > w else 0.0  # read done, the last images still loading
+        ws_waited[j] += before + after
+        return before
 
     def enqueue(i: int, t: float) -> None:
         ci = centre_of[i]
@@ -204,8 +225,11 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
                         victim = r
             if victim is not None:
                 j = victim.study
-                done = (t - victim.began) * victim.speed
-                work[j] = base[j] if repeat else max(work[j] - done, 0.0)
+                e = t - victim.began
+                before = workstation_part(j, e, victim.speed)
+                work[j] = base[j] if repeat else max(work[j] - (e - before) * victim.speed, 0.0)
+                ws_first[j] = max(ws_first[j] - e, 0.0)
+                ws_loaded[j] = max(ws_loaded[j] - e, 0.0)
                 victim.busy_minutes += t - victim.began
                 read[j] += t - victim.began
                 preempted[j] += 1
@@ -282,6 +306,8 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
                 outstanding -= 1
                 continue
             centre_of[i] = ci
+            ws_first[i] = first_at[i][ci]
+            ws_loaded[i] = loaded_at[i][ci]
             in_transit[ci] += 1
             t_ts[i] = t
             st = links[(site_of[i], ci)]
@@ -318,6 +344,7 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
                 continue
             i = b
             r_e[i] = t
+            workstation_part(i, t - r.began, r.speed)
             r.busy_minutes += t - r.began
             read[i] += t - r.began
             r.study = -1
@@ -337,5 +364,8 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
         wait=np.where(np.isnan(r_e), NAN, waited), reading=np.where(np.isnan(r_e), NAN, read),
         preempt_study=np.asarray(log_study, np.int64), preempt_at=np.asarray(log_at, float),
         preempt_back=np.asarray(log_back, float),
+        workstation=np.where(np.isnan(r_e), NAN, ws_waited),
+        first_image=at_centre(res.first_image, np.asarray(centre_of)),
+        loaded=at_centre(res.loaded, np.asarray(centre_of)),
         radiologists=rads, link_busy={k: v.busy_minutes for k, v in links.items()}, horizon=horizon,
     )

@@ -58,7 +58,7 @@ def utilisation_by_hour(res: SimulationResult, *, ax: Any = None) -> Any:
     for centre, g in df.groupby("centre", observed=True):
         busy = np.zeros(24)
         start_h = (g["first_start"].dt.hour + g["first_start"].dt.minute / 60).to_numpy()
-        dur_h = g["reading_minutes"].to_numpy() / 60
+        dur_h = (g["reading_minutes"] + g["workstation_minutes"]).to_numpy() / 60  # busy: reading and waiting on it
         for h0 in range(24):  # minutes of reading that fall in each clock hour (wrapping)
             seg = np.clip(np.minimum(start_h + dur_h, h0 + 1) - np.maximum(start_h, h0), 0, 1)
             seg += np.clip(np.minimum(start_h + dur_h - 24, h0 + 1) - np.maximum(start_h - 24, h0), 0, 1)

@@ -19,6 +19,7 @@ import numpy as np
 
 from teleradlab.network.scenario import Group, Scenario, Shift, eligible
 from teleradlab.network.workload import Workload, minutes_since
+from teleradlab.network.workstation import study_open_minutes
 
 
 def shift_intervals(shift: Shift, tz: str, start: dt.date, days: int, t0: dt.datetime) -> list[tuple[float, float]]:
@@ -128,6 +129,8 @@ class Resources:
     horizon: float
     latency: np.ndarray  # [study, centre] minutes of a transfer that do not occupy the link (NaN: no link)
     payload: np.ndarray  # [study, centre] bytes moved at the link's shared rate
+    first_image: np.ndarray  # [study, centre] minutes from opening to the first image on screen (workstation)
+    loaded: np.ndarray  # [study, centre] minutes from opening to the whole study decoded (workstation)
 
 
 @dataclass
@@ -150,10 +153,16 @@ class EngineResult:
     preempt_study: np.ndarray  # one entry per preemption: the study interrupted,
     preempt_at: np.ndarray  # when,
     preempt_back: np.ndarray  # and when a radiologist took it up again (NaN: never)
+    workstation: np.ndarray  # minutes a radiologist waited on the workstation, every segment (NaN until reported)
+    first_image: np.ndarray  # minutes from opening to the first image at the study's centre (NaN: not routed)
+    loaded: np.ndarray  # minutes from opening to the study loaded at its centre (NaN: not routed)
 
 
 def prepare(scenario: Scenario, t0: dt.datetime, *, days: float, drain_days: float, workload: Workload) -> Resources:
-    """Lay out shifts, links and their downtime for a run, and each study's transfer on each link.
+    """Lay out shifts, links and their downtime for a run, each study's transfer on each link, and its opening.
+
+    The opening (minutes to the first image and to the study loaded at each centre's
+    workstation) is :func:`teleradlab.network.workstation.study_open_minutes`.
 
     Parameters
     ----------
@@ -210,12 +219,33 @@ def prepare(scenario: Scenario, t0: dt.datetime, *, days: float, drain_days: flo
                 if b < math.inf and b > 0:
                     link_events.append((b, si, ci, True))
     latency, payload = study_transfers(scenario, workload, links)
+    first_image, loaded = study_open_minutes(scenario, workload)
     return Resources(
         radiologists=rads, by_centre=by_centre, site_links=site_links, links=links, link_events=link_events,
         dist=[[haversine_km(s.location, c.location) for c in centres] for s in sites],
         need=[{m: load.subspecialty for m, load in s.modalities.items()} for s in sites], horizon=horizon,
-        latency=latency, payload=payload,
+        latency=latency, payload=payload, first_image=first_image, loaded=loaded,
     )
+
+
+def at_centre(per_centre: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Each study's value at the centre it was routed to (NaN where it was not routed).
+
+    Parameters
+    ----------
+    per_centre : ndarray, shape (studies, centres)
+    centre : ndarray, shape (studies,)
+        Centre index per study, -1 when not routed.
+
+    Returns
+    -------
+    ndarray, shape (studies,)
+    """
+    c = np.asarray(centre, np.int64)
+    if per_centre.shape[1] == 0:
+        return np.full(c.size, np.nan)
+    got = per_centre[np.arange(c.size), np.maximum(c, 0)]
+    return np.where(c >= 0, got, np.nan)
 
 
 def study_transfers(scenario: Scenario, wl: Workload, links: dict[tuple[int, int], LinkSpec]

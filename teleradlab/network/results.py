@@ -3,24 +3,31 @@
 The study table's times (one row per study; minutes are floats, NaN until the study
 is reported; timestamps are timezone-aware UTC):
 
-=====================  =====================================================================
-column                 meaning
-=====================  =====================================================================
-``acquired``           when the modality finished the study
-``transfer_start``     when its transfer to the reading centre began (= ``acquired``)
-``transfer_end``       when the last byte arrived; the study joins the worklist (``queued``)
-``first_start``        when a radiologist first opened it
-``end``                when its report was finished
-``transfer_minutes``   ``transfer_end − transfer_start``
-``wait_minutes``       all time spent waiting in a worklist: before the first start *and*
-                       after every preemption until a radiologist took it up again
-``reading_minutes``    time a radiologist was actually reading it (the sum of its reading
-                       segments; under ``preempt: repeat`` including work that was lost)
-``preempted_minutes``  the part of ``wait_minutes`` after the first start (0 unless
-                       preempted); ``preemptions`` counts the interruptions
-``turnaround_minutes`` ``end − acquired`` = ``transfer_minutes + wait_minutes +
-                       reading_minutes`` for every reported study (:data:`TURNAROUND_PARTS`)
-=====================  =====================================================================
+=======================  =====================================================================
+column                   meaning
+=======================  =====================================================================
+``acquired``             when the modality finished the study
+``transfer_start``       when its transfer to the reading centre began (= ``acquired``)
+``transfer_end``         when the last byte arrived; the study joins the worklist (``queued``)
+``first_start``          when a radiologist first opened it
+``end``                  when its report was finished
+``transfer_minutes``     ``transfer_end − transfer_start``
+``wait_minutes``         all time spent waiting in a worklist: before the first start *and*
+                         after every preemption until a radiologist took it up again
+``workstation_minutes``  time a radiologist had it open but waited on the workstation: for
+                         the first image, and after reading until the last images had loaded
+                         (0 without a ``workstation:`` policy; :mod:`~teleradlab.network.workstation`)
+``reading_minutes``      time a radiologist was actually reading it (the sum of its reading
+                         segments less ``workstation_minutes``; under ``preempt: repeat``
+                         including work that was lost)
+``preempted_minutes``    the part of ``wait_minutes`` after the first start (0 unless
+                         preempted); ``preemptions`` counts the interruptions
+``first_image_minutes``  from opening to the first image on screen at its centre's workstation
+``loaded_minutes``       from opening to the whole study decoded there
+``turnaround_minutes``   ``end − acquired`` = ``transfer_minutes + wait_minutes +
+                         workstation_minutes + reading_minutes`` for every reported study
+                         (:data:`TURNAROUND_PARTS`)
+=======================  =====================================================================
 """
 
 from __future__ import annotations
@@ -39,11 +46,11 @@ from teleradlab.network.scenario import Scenario
 COLUMNS = (
     "replication", "study_id", "site", "centre", "radiologist", "modality", "priority", "ai", "ai_flag", "diseased",
     "bytes_raw", "bytes_sent", "images", "acquired", "transfer_start", "transfer_end", "queued", "first_start", "end",
-    "transfer_minutes", "wait_minutes", "reading_minutes", "preempted_minutes", "preemptions", "turnaround_minutes",
-    "reported", "sla_met",
+    "transfer_minutes", "wait_minutes", "workstation_minutes", "reading_minutes", "preempted_minutes", "preemptions",
+    "first_image_minutes", "loaded_minutes", "turnaround_minutes", "reported", "sla_met",
 )
-#: The parts that add up to ``turnaround_minutes``, row by row (a workstation term joins them when modelled).
-TURNAROUND_PARTS = ("transfer_minutes", "wait_minutes", "reading_minutes")
+#: The parts that add up to ``turnaround_minutes``, row by row.
+TURNAROUND_PARTS = ("transfer_minutes", "wait_minutes", "workstation_minutes", "reading_minutes")
 #: Columns of :attr:`SimulationResult.preemptions`: one row per interruption of a read.
 PREEMPTION_COLUMNS = ("replication", "study_id", "preempted_at", "resumed_at")
 #: Statistics :meth:`SimulationResult.by` and :func:`compare` report, each with a confidence interval.

@@ -21,11 +21,17 @@ Worklists and AI triage (top-level keys):
   below it), ``enabled`` (false keeps the disease status, flags nothing) and
   ``reading_time_minutes: {diseased: ..., non_diseased: ...}``. Two AIs may not apply
   to the same modality and priority. See :mod:`teleradlab.network.triage`.
+
+A centre's reading workstation (``centres[i].workstation``): ``none`` (the default) |
+``prefetch`` | ``on_demand`` | ``streamed``, or a mapping ``{policy, archive: {bandwidth_mbps,
+rtt_ms, protocol and its options}, first_images, progressive}``. See
+:mod:`teleradlab.network.workstation`.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -41,6 +47,8 @@ import numpy as np
 from teleradlab.errors import ScenarioError, TeleradlabError, one_line
 from teleradlab.network import defaults as D
 from teleradlab.network.transfer import PROTOCOLS, TransferTiming
+from teleradlab.network.workstation import Workstation
+from teleradlab.network.workstation import parse as _workstation
 
 ROUTING = ("local_first", "least_loaded", "nearest", "subspecialty", "follow_the_sun")
 WORKLISTS = ("fifo", "priority", "preemptive", "cherry_pick")
@@ -130,6 +138,7 @@ class Centre:
     timezone: str
     location: tuple[float, float]
     groups: tuple[Group, ...]
+    workstation: Workstation = field(default_factory=Workstation)  # reading policy (teleradlab.network.workstation)
 
 
 @dataclass(frozen=True)
@@ -595,7 +604,7 @@ def validate(raw: dict) -> Scenario:
     centres = []
     for i, c in enumerate(raw["centres"]):
         w = f"centres[{i}]"
-        _keys(c, {"name", "country", "timezone", "location", "radiologists"}, w,
+        _keys(c, {"name", "country", "timezone", "location", "radiologists", "workstation"}, w,
               ("name", "country", "timezone", "location", "radiologists"))
         if not isinstance(c["radiologists"], list) or not c["radiologists"]:
             _fail("expected a non-empty list of radiologist groups", f"{w}.radiologists")
@@ -694,6 +703,10 @@ def validate(raw: dict) -> Scenario:
         else:
             _fail(f"lossy syntax {syntax!r} needs a 'ratio'", w)
         compression[m] = (syntax, ratio)
+    centres = [dataclasses.replace(c, workstation=_workstation(raw["centres"][i].get("workstation"),
+                                                              f"centres[{i}].workstation", c.name, compression,
+                                                              _transfer_options))
+               for i, c in enumerate(centres)]
     routing = raw.get("routing", "least_loaded")
     if routing not in ROUTING:
         _fail(f"unknown routing {routing!r}; use one of {', '.join(ROUTING)}", "routing")

@@ -188,8 +188,10 @@ def _frame(sc: Scenario, wl, res: engines.EngineResult, rep: int, keep: np.ndarr
         "acquired": ts(wl.acquired), "transfer_start": ts(res.transfer_start), "transfer_end": ts(res.transfer_end),
         "queued": ts(res.transfer_end), "first_start": ts(res.read_start), "end": ts(res.read_end),
         "transfer_minutes": te - res.transfer_start[keep], "wait_minutes": wait,
-        "reading_minutes": res.reading[keep], "preempted_minutes": wait - (rs - te),
-        "preemptions": res.preemptions[keep], "turnaround_minutes": turnaround,
+        "workstation_minutes": res.workstation[keep], "reading_minutes": res.reading[keep] - res.workstation[keep],
+        "preempted_minutes": wait - (rs - te), "preemptions": res.preemptions[keep],
+        "first_image_minutes": res.first_image[keep], "loaded_minutes": res.loaded[keep],
+        "turnaround_minutes": turnaround,
         "reported": ~np.isnan(re_), "sla_met": turnaround <= sla,
     })
     if list(df.columns) != list(COLUMNS):

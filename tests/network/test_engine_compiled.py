@@ -13,7 +13,8 @@ from teleradlab.network.scenario import ROUTING, WORKLISTS
 from teleradlab.network.workload import generate
 
 FIELDS = ("centre", "radiologist", "transfer_start", "transfer_end", "read_start", "read_end", "unread",
-          "preemptions", "wait", "reading", "preempt_study", "preempt_at", "preempt_back")
+          "preemptions", "wait", "reading", "preempt_study", "preempt_at", "preempt_back", "workstation", "first_image",
+          "loaded")
 
 
 def raw(repo_root, name: str) -> dict:
