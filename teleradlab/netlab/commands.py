@@ -1,4 +1,4 @@
-"""CLI: ``teleradlab netlab check | probe | run | calibrate | cleanup``."""
+"""CLI: ``teleradlab netlab check | probe | run | calibrate | retrieve | cleanup``."""
 
 from __future__ import annotations
 
@@ -120,6 +120,34 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retrieve(args: argparse.Namespace) -> int:
+    from teleradlab.netlab.retrieve import retrieve_study, run_retrieval
+
+    if args.archive:
+        host, _, port = args.archive.rpartition(":")
+        if not host or not port.isdigit() or not args.study:
+            from teleradlab.errors import ParameterError
+
+            raise ParameterError(f"give HOST:PORT and --study UID, got {args.archive!r}", where="--archive")
+        out = retrieve_study(host, int(port), args.study, protocol=args.protocol)
+        n = len(out["decoded"])
+        first = out["decoded"][0] - out["t0"] if n else float("nan")
+        last = max(out["decoded"]) - out["t0"] if n else float("nan")
+        print(f"{n} instances from {args.archive} by {args.protocol}: first image {first:.3f} s, loaded {last:.3f} s"
+              + (f"; {len(out['errors'])} errors, first: {out['errors'][0]}" if out["errors"] else ""))
+        return 1 if out["errors"] or not n else 0
+    r = run_retrieval(args.codec, bandwidth_mbps=args.bandwidth, rtt_ms=args.rtt, protocol=args.protocol,
+                      n_images=args.n_images, seed=args.seed)
+    s = r.summary()
+    print(f"{s['study']} by {s['protocol']}, {s['total_bytes'] / 1e6:.2f} MB, decode {s['decode_ms']:.1f} ms/image\n"
+          f"  measured  first image {s['measured_first_image_s']:.3f} s, loaded {s['measured_loaded_s']:.3f} s\n"
+          f"  predicted first image {s['predicted_first_image_s']:.3f} s ({100 * s['first_image_error']:+.1f}%), "
+          f"loaded {s['predicted_loaded_s']:.3f} s ({100 * s['loaded_error']:+.1f}%)")
+    if r.errors:
+        print(f"  {len(r.errors)} errors, first: {r.errors[0]}")
+    return 1 if r.errors else 0
+
+
 def _cleanup(args: argparse.Namespace) -> int:
     from teleradlab.netlab.link import cleanup_stale
 
@@ -163,5 +191,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     k.add_argument("--receiver", default=None, choices=("storescp", "pynetdicom", "orthanc"))
     k.add_argument("--out", default=None, help="folder for transfer_measured.csv and transfer_calibration.json")
     k.set_defaults(func=_interruptible(_calibrate))
+    rv = sub.add_parser("retrieve", help="a viewer retrieves and decodes a study from Orthanc across a link")
+    rv.add_argument("--codec", default="jpeg2000", help="uncompressed, jpeg2000, htj2k (the study's storage)")
+    rv.add_argument("--protocol", default="wado-rs", choices=("wado-rs", "cget"))
+    rv.add_argument("--bandwidth", type=float, default=10, help="Mbit/s")
+    rv.add_argument("--rtt", type=float, default=50, help="ms")
+    rv.add_argument("--n-images", type=int, default=40, help="CT slices")
+    rv.add_argument("--seed", type=int, default=1)
+    rv.add_argument("--archive", default=None, help="HOST:PORT of an existing archive instead of the lab "
+                    "(HTTP port for wado-rs, DICOM port for cget)")
+    rv.add_argument("--study", default=None, help="with --archive: the Study Instance UID")
+    rv.set_defaults(func=_interruptible(_retrieve))
     cl = sub.add_parser("cleanup", help="remove lab namespaces left by a killed run")
     cl.set_defaults(func=_cleanup)
