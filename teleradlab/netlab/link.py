@@ -282,12 +282,22 @@ class EmulatedLink:
         for ns in (self.sender, self.receiver):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         if self.tmp is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            _remove_tree(self.tmp)
             self.tmp = None
 
     def describe(self) -> str:
         """Return the link's nominal settings in one line."""
         return f"{self.bandwidth_mbps:g} Mbit/s, {self.rtt_ms:g} ms round trip (tbf + TUN relay)"
+
+
+def _remove_tree(folder: Path, attempts: int = 20) -> None:
+    """Remove ``folder``, retrying while a process that is being stopped still writes into it."""
+    for _ in range(attempts):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.1)
+    print(f"warning: could not remove the lab's temporary folder {folder}", file=sys.stderr)
 
 
 def _stop(proc: subprocess.Popen, grace: float = 3.0) -> None:
