@@ -618,6 +618,9 @@ def run_retrieval(codec: str, *, bandwidth_mbps: float, rtt_ms: float, protocol:
     -------
     RetrievalResult
     """
+    if (codec, protocol) in UNSUPPORTED:
+        raise ParameterError(f"{codec} by {protocol}: {UNSUPPORTED[codec, protocol]}; use protocol='wado-rs'",
+                             where="protocol")
     return measure_grid("reduced", links=((bandwidth_mbps, rtt_ms),), codecs=(codec,), protocols=(protocol,),
                         n_images=n_images, seed=seed, verbose=verbose)[0]
 

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from teleradlab.errors import EnvironmentProblem
-from teleradlab.netlab.retrieve import UNSUPPORTED, hits, measure_grid, retrieve_study
+from teleradlab.errors import EnvironmentProblem, ParameterError
+from teleradlab.netlab.link import lab_namespaces
+from teleradlab.netlab.retrieve import (
+    UNSUPPORTED,
+    hits,
+    measure_grid,
+    retrieve_study,
+    run_retrieval,
+)
 
 
 def _closed_port() -> int:
@@ -24,8 +34,11 @@ def _closed_port() -> int:
 
 
 @pytest.mark.slow  # about 40 s
-def test_reduced_grid_retrieves_decodes_and_is_predicted(lab):
-    before = set(Path("/tmp").glob("tlab-*"))
+def test_reduced_grid_retrieves_decodes_and_is_predicted(lab, tmp_path, monkeypatch):
+    # the study and the link's folders go where tempfile says: here, so that other users of /tmp do not matter
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     results = measure_grid("reduced", verbose=False)
     assert {(r.codec, r.protocol) for r in results} == {("uncompressed", "wado-rs"), ("uncompressed", "cget"),
                                                        ("jpeg2000", "wado-rs"), ("jpeg2000", "cget"),
@@ -43,7 +56,7 @@ def test_reduced_grid_retrieves_decodes_and_is_predicted(lab):
     assert size["jpeg2000"] < size["uncompressed"] / 5 and size["htj2k"] < size["uncompressed"] / 5
     h = hits(results)
     assert h["within"] >= 0.8, [r.summary() for r in results]
-    assert set(Path("/tmp").glob("tlab-*")) <= before, "temporary folders left behind"
+    assert not list(scratch.iterdir()), "temporary folders left behind"
 
 
 def test_archive_that_does_not_answer_is_one_line_naming_it():
@@ -56,3 +69,35 @@ def test_archive_that_does_not_answer_is_one_line_naming_it():
     assert time.monotonic() - t < 10
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unsupported_pair_is_one_clear_error():
+    with pytest.raises(ParameterError, match="HTJ2K"):
+        run_retrieval("htj2k", bandwidth_mbps=10, rtt_ms=50, protocol="cget")
+
+
+@pytest.mark.slow  # about 25 s
+def test_ctrl_c_mid_retrieval_cleans_up(lab, tmp_path):
+    tmp = tmp_path / "tmp"  # the run's temporary folders go here (TMPDIR), apart from other users of /tmp
+    tmp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "teleradlab.cli", "netlab", "retrieve", "--codec", "uncompressed",
+                             "--bandwidth", "2", "--rtt", "50", "--n-images", "30"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp)})
+    prefix = f"tlab-{proc.pid}-"
+    line = proc.stdout.readline()  # once the link is up and measured; then the archive starts and the viewer asks
+    assert line.startswith("link "), line + proc.stderr.read()
+    ours = [ns for ns in lab_namespaces() if ns.startswith(prefix)]
+    assert len(ours) == 2
+    assert list(tmp.iterdir()), "the run's study and link folders should exist"
+    time.sleep(6.0)  # 15 MB at 2 Mbit/s: the study is crossing the link for a minute
+    pids = {int(p) for ns in ours
+            for p in subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()}
+    assert len(pids) >= 2, "Orthanc and the viewer should be running in the namespaces"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert not [ns for ns in lab_namespaces() if ns.startswith(prefix)]
+    assert not [p for p in pids if Path(f"/proc/{p}").exists()
+                and "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]]
+    assert not list(tmp.iterdir())
