@@ -27,7 +27,6 @@ the bottleneck), and equals whichever dominates when one does.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -142,20 +141,19 @@ def viewer_decode(arrival_s: np.ndarray, decode_s: np.ndarray) -> np.ndarray:
     ----------
     arrival_s : numpy.ndarray
         Arrival time of each instance, seconds (non-decreasing).
-    decode_s : numpy.ndarray
-        Decode time of each instance, seconds.
+    decode_s : numpy.ndarray or float
+        Decode time of each instance (or of every instance), seconds.
 
     Returns
     -------
     numpy.ndarray
         ``decoded[i] = max(arrival[i], decoded[i-1]) + decode[i]``.
     """
-    out = np.empty(arrival_s.size)
-    t = -math.inf
-    for i, (a, d) in enumerate(zip(arrival_s, decode_s, strict=True)):
-        t = max(a, t) + d
-        out[i] = t
-    return out
+    a = np.asarray(arrival_s, float)
+    d = np.broadcast_to(np.asarray(decode_s, float), a.shape)
+    # decoded[j] = max over i <= j of (arrival[i] + decode[i] + ... + decode[j])
+    done = np.cumsum(d)
+    return done + np.maximum.accumulate(a - (done - d))
 
 
 def _chunked(arrival: np.ndarray, sizes: np.ndarray, chunk: int) -> np.ndarray:

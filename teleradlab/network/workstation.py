@@ -218,13 +218,10 @@ def decode_seconds(codec: str, modality: str, raw_bytes_per_image: float) -> tup
 
 
 def _pipeline(arrivals: np.ndarray, decode_s: float) -> np.ndarray:
-    """When each frame is on screen: one decoder, frames in arrival order, each ``decode_s`` seconds.
+    """When each frame is on screen: one decoder, frames in arrival order, each ``decode_s`` seconds."""
+    from teleradlab.network.retrieval import viewer_decode
 
-    ``d[j] = max(d[j-1], a[j]) + c``, i.e. ``d[j] = (j + 1) c + max_{i<=j} (a[i] - i c)``.
-    """
-    a = np.sort(np.asarray(arrivals, float))
-    idx = np.arange(a.size)
-    return (idx + 1) * decode_s + np.maximum.accumulate(a - idx * decode_s)
+    return viewer_decode(np.sort(np.asarray(arrivals, float)), decode_s)
 
 
 def open_seconds(ws: Workstation, images: int, bytes_per_instance: float, decode_s: float) -> tuple[float, float]:
