@@ -108,6 +108,10 @@ def _network_metrics(res: Any) -> dict[str, Any]:
            "turnaround_p90": s["turnaround"]["all"]["p90"], "turnaround_p95": s["turnaround"]["all"]["p95"],
            "transfer_mean": float(res.studies["transfer_minutes"].mean()),
            "wait_mean": float(res.studies["wait_minutes"].mean())}
+    # the mean turnaround's 95 % interval (batch means, or across replications)
+    ci = res.by("replication", metrics=("turnaround_minutes",)).iloc[0] if len(res.studies) else None
+    out["turnaround_mean_ci_low"] = float(ci[("turnaround_minutes", "mean_low")]) if ci is not None else float("nan")
+    out["turnaround_mean_ci_high"] = float(ci[("turnaround_minutes", "mean_high")]) if ci is not None else float("nan")
     for p, v in s["sla"].items():
         out[f"sla_{p}"] = v["compliance"]
     for p, v in s["turnaround"]["by_priority"].items():
@@ -115,10 +119,14 @@ def _network_metrics(res: Any) -> dict[str, Any]:
     return out
 
 
-@experiment("network_turnaround", version="1")
-def network_turnaround(*, scenario: str, days: float = 7, seed: int = 0, warmup_days: float = 0,
+@experiment("network_turnaround", version="2")
+def network_turnaround(*, scenario: str, days: float = 7, seed: int = 0, warmup_days: float | None = None,
                        common_seed: int | None = None, **overrides: Any) -> dict:
     """Simulate a scenario with dotted-key overrides; return turnaround and SLA metrics.
+
+    The mean turnaround comes with its 95 % interval (``turnaround_mean_ci_low`` /
+    ``_high``: batch means of the one replication). ``warmup_days`` defaults to the
+    scenario's documented warm-up rule (:func:`teleradlab.network.simulation.default_warmup_days`).
 
     Any other keyword is an override (``{"links.rural-clinic.bandwidth_mbps": 2}``).
     ``common_seed``, when given, replaces the run's seed: every point then sees the same
@@ -189,7 +197,7 @@ def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio:
     return out
 
 
-@experiment("joint_tradeoff", version="3")
+@experiment("joint_tradeoff", version="4")
 def joint_tradeoff(*, scenario: str, codec: str = "jpeg2000", ratio: float = 10.0, modality: str = "CT",
                    days: float = 7, n: int = 64, seed: int = 0, common_seed: int | None = None,
                    on_miss: str = "raise", **overrides: Any) -> dict:
