@@ -134,7 +134,7 @@ class RetrievalTiming:
     protocol: str
 
 
-def viewer_decode(arrival_s: np.ndarray, decode_s: np.ndarray) -> np.ndarray:
+def viewer_decode(arrival_s: np.ndarray, decode_s: np.ndarray | float) -> np.ndarray:
     """When each instance is decoded by one worker that decodes them in order as they arrive.
 
     Parameters
