@@ -235,7 +235,8 @@ def predict_retrieval(image_bytes: float | Sequence[float] | np.ndarray, decode_
     rtt = rtt_ms / 1000.0
     if protocol == "wado-rs":
         c = tc.with_values(assoc_setup_rtts=rc.wado_setup_rtts, assoc_fixed_s=rc.wado_fixed_s, instance_rtts=0.0,
-                           instance_fixed_s=0.0, cstore_efficiency=tc.stow_efficiency)
+                           instance_fixed_s=0.0, cstore_efficiency=tc.stow_efficiency,
+                           pacing_rtts=0.0)  # one bulk stream: not app-limited flights
         # one continuous stream: the first k instances arrive when their bytes together have crossed
         # (slow start runs across instance boundaries), plus the archive's work on the k before
         ends = np.cumsum(sizes)
@@ -247,7 +248,8 @@ def predict_retrieval(image_bytes: float | Sequence[float] | np.ndarray, decode_
             arrival = _chunked(arrival, sizes, int(chunk_bytes))
     else:
         c = tc.with_values(assoc_fixed_s=rc.cget_fixed_s, instance_fixed_s=rc.cget_instance_s,
-                           instance_rtts=rc.cget_instance_rtts)
+                           instance_rtts=rc.cget_instance_rtts,
+                           pacing_rtts=0.0)  # the fitted cget_instance_rtts floor holds the pacing
         t = predict(sizes, bandwidth_mbps=bandwidth_mbps, rtt_ms=rtt_ms, protocol="cstore", nodelay=True,
                     constants=c)
         per_wait = c.instance_rtts * rtt + c.instance_fixed_s
