@@ -60,9 +60,9 @@ def pynetdicom_receive(args: dict[str, Any]) -> None:
 
 
 def _read_files(paths: list[str]) -> list[Any]:
-    from pydicom import dcmread
+    from teleradlab.imaging.study import read_dataset
 
-    return [dcmread(p) for p in paths]
+    return [read_dataset(p) for p in paths]  # a bad file is one DicomError naming it, not pydicom's exception
 
 
 def pynetdicom_send(args: dict[str, Any]) -> dict[str, Any]:

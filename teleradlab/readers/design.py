@@ -125,9 +125,13 @@ def dicom_cases(truth: pd.DataFrame) -> list[Case]:
     Raises
     ------
     ReaderStudyError
-        Missing columns or a truth value other than 0/1 (the row is named).
+        Missing columns, a truth value other than 0/1, or an image that is not one
+        greyscale frame (the row is named).
+    DicomError
+        A file that cannot be read or decoded (the file is named).
     """
     from teleradlab.imaging import apply_modality_lut, read_dataset
+    from teleradlab.imaging.decode import decode_pixels
 
     for col in ("path", "truth"):
         if col not in truth.columns:
@@ -137,7 +141,11 @@ def dicom_cases(truth: pd.DataFrame) -> list[Case]:
         if row.truth not in (0, 1):
             raise ReaderStudyError(f"truth must be 0 or 1, got {row.truth!r}", where=f"truth row {i} ({row.path})")
         ds = read_dataset(row.path)
-        img = np.asarray(apply_modality_lut(ds.pixel_array, ds), dtype=np.float32)
+        pixels = decode_pixels(ds)  # DicomError naming the file when the pixel data cannot be decoded
+        if pixels.ndim != 2:
+            raise ReaderStudyError(f"a case must be one single-frame greyscale image, got pixel data of shape "
+                                   f"{pixels.shape}", where=f"truth row {i} ({row.path})")
+        img = np.asarray(apply_modality_lut(pixels, ds), dtype=np.float32)
         lesion = None
         if int(row.truth) == 1 and hasattr(row, "lesion_row") and pd.notna(getattr(row, "lesion_row", None)):
             lesion = (float(row.lesion_row), float(row.lesion_col))

@@ -180,6 +180,35 @@ def test_dicom_cases_with_truth_table(native, tmp_path):
         dicom_cases(truth.drop(columns="path"))
 
 
+def _save(ds, path):
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.save_as(path, enforce_file_format=True)
+    return str(path)
+
+
+def test_dicom_cases_refuse_undecodable_and_multiframe_files(native, tmp_path):
+    """Pixel data a decoder rejects is one DicomError naming the file, not the codec library's exception."""
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    from teleradlab.errors import DicomError
+    from teleradlab.readers.design import dicom_cases
+
+    good = _save(native(12, False, seed=0), tmp_path / "good.dcm")
+    broken = native(8, False, seed=1)
+    broken.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    broken.PixelData = encapsulate([b"\xff\xd8 not a JPEG codestream \xff\xd9"])
+    broken["PixelData"].VR = "OB"
+    bad = _save(broken, tmp_path / "broken.dcm")
+    with pytest.raises(DicomError, match="broken.dcm") as err:
+        dicom_cases(pd.DataFrame({"path": [good, bad], "truth": [0, 1]}))
+    assert "Traceback" not in str(err.value) and "\n" not in str(err.value)
+    multi = _save(native(12, False, frames=3, seed=2), tmp_path / "multi.dcm")
+    with pytest.raises(ReaderStudyError, match=r"truth row 1 .*multi.dcm.*single-frame.*\(3, 96, 80\)"):
+        dicom_cases(pd.DataFrame({"path": [good, multi], "truth": [0, 1]}))
+
+
 def test_not_a_store_refused(tmp_path):
     path = tmp_path / "notes.sqlite"
     path.write_bytes(b"these are my notes, not a database" * 100)
