@@ -26,13 +26,23 @@ import os
 import site
 import sys
 import sysconfig
+from importlib import resources
 from pathlib import Path
 
 from teleradlab.errors import EnvironmentProblem, ParameterError
 
 #: Environment variable naming a datasets folder to use instead of the bundled one.
 ENV = "TELERADLAB_DATASETS"
-_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _package_dir() -> Path:
+    """The folder the package was imported from, as :mod:`importlib.resources` reports it."""
+    pkg = resources.files("teleradlab")
+    # a checkout or a regular install is a real folder; a zipped package has no checkout around it
+    return Path(os.fspath(pkg)).resolve() if isinstance(pkg, os.PathLike) else Path(str(pkg))
+
+
+_PACKAGE_DIR = _package_dir()
 _CHECKOUT = _PACKAGE_DIR.parent
 _SHARE = Path("share") / "teleradlab" / "datasets"
 
@@ -106,6 +116,26 @@ def path(relative: str | os.PathLike[str], *, must_exist: bool = True) -> Path:
         present = sorted(p.name for p in parent.iterdir() if not p.name.startswith("."))
         raise ParameterError(f"not in {parent}; it holds: {', '.join(present)}", where=f"path({str(relative)!r})")
     return target
+
+
+def checkout_file(*parts: str) -> Path | None:
+    """Return a file of the source checkout's ``datasets/`` folder, if the package runs from a checkout.
+
+    For data that also ships inside the package (``teleradlab/data/``): the
+    checkout's copy is the one a contributor edits, so it wins when present.
+
+    Parameters
+    ----------
+    *parts : str
+        Path components below ``datasets/``, e.g. ``"reference", "compression_guidelines.csv"``.
+
+    Returns
+    -------
+    Path or None
+        The file, or ``None`` when there is no checkout or it has no such file.
+    """
+    target = _CHECKOUT.joinpath("datasets", *parts)
+    return target if target.is_file() else None
 
 
 def scenario_names() -> list[str]:

@@ -72,6 +72,29 @@ def test_a_regular_install_uses_the_copy_under_share(tmp_path, monkeypatch) -> N
         datasets.root()
 
 
+def test_packaged_data_is_read_through_importlib_resources(tmp_path, monkeypatch) -> None:
+    """From a checkout the checkout's table is read; without one, the copy inside the package, identically."""
+    import pandas as pd
+
+    from teleradlab.quality import guidelines
+
+    assert datasets._PACKAGE_DIR == (REPO / "teleradlab").resolve()
+    in_checkout = datasets.checkout_file("reference", "compression_guidelines.csv")
+    assert in_checkout == (REPO / "datasets/reference/compression_guidelines.csv").resolve()
+    assert datasets.checkout_file("reference", "no_such_table.csv") is None
+    guidelines.table.cache_clear()
+    try:
+        from_checkout = guidelines.table()
+        monkeypatch.setattr(datasets, "_CHECKOUT", tmp_path / "site-packages")
+        assert datasets.checkout_file("reference", "compression_guidelines.csv") is None
+        guidelines.table.cache_clear()
+        packaged = guidelines.table()
+    finally:
+        guidelines.table.cache_clear()
+    pd.testing.assert_frame_equal(packaged, pd.read_csv(REPO / "teleradlab/data/compression_guidelines.csv"))
+    pd.testing.assert_frame_equal(packaged, from_checkout)
+
+
 def test_pyproject_ships_every_tracked_data_file() -> None:
     """The wheel's data-files globs cover every scenario and reference table in the checkout."""
     config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]

@@ -9,21 +9,29 @@ RCR 5:1) — the point of measuring diagnostic quality instead of trusting a rat
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
 import pandas as pd
 
+from teleradlab import datasets
 from teleradlab.errors import QualityError
 
-_REPO_TABLE = Path(__file__).resolve().parents[2] / "datasets" / "reference" / "compression_guidelines.csv"
-_PACKAGE_TABLE = Path(__file__).resolve().parent.parent / "data" / "compression_guidelines.csv"
+_FILE = "compression_guidelines.csv"
 
 
 @lru_cache(maxsize=1)
 def table() -> pd.DataFrame:
-    """All guideline rows: guideline, year, modality, region, max_ratio, source."""
-    path = _REPO_TABLE if _REPO_TABLE.exists() else _PACKAGE_TABLE
-    return pd.read_csv(path)
+    """All guideline rows: guideline, year, modality, region, max_ratio, source.
+
+    Read from the source checkout's ``datasets/reference/`` when the package runs
+    from one (the table a contributor edits), else from the copy packaged in
+    ``teleradlab/data/`` (through :mod:`importlib.resources`).
+    """
+    repo = datasets.checkout_file("reference", _FILE)
+    if repo is not None:
+        return pd.read_csv(repo)
+    with resources.files("teleradlab").joinpath("data", _FILE).open("rb") as fh:
+        return pd.read_csv(fh)
 
 
 def check(modality: str, region: str | None, ratio: float) -> pd.DataFrame:
