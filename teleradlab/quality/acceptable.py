@@ -156,13 +156,17 @@ def images_for_margin(task: dict, margin: float, *, observer: str = "cho", level
     ------
     QualityError
         When more than ``max_images`` would be needed, naming the number and the
-        margin that ``max_images`` can support.
+        margin that ``max_images`` can support; ``n_boot`` < 1 (the pilot's
+        interval needs bootstrap replicates).
     """
     ens = _ensemble(task, PILOT_IMAGES)
     hi = 2 ** bits_stored - 1
     p, a = np.clip(np.round(ens.present), 0, hi), np.clip(np.round(ens.absent), 0, hi)
     ref = model_observer(p, a, kind=observer, signal=ens.signal, seed=seed, n_boot=n_boot, n_splits=n_splits,
                          level=level)
+    if ref.auc_ci is None:
+        raise QualityError("the pilot's AUC interval needs bootstrap replicates: n_boot must be at least 1",
+                           where="n_boot")
     w0 = ref.auc_ci[1] - ref.auc_ci[0]
     n = max(PILOT_IMAGES, math.ceil(PILOT_IMAGES * (math.sqrt(2) * w0 / margin) ** 2))
     if n > max_images:
@@ -246,6 +250,7 @@ def acceptable_ratio(task: Any, codec: str, *, margin: float = 0.05, ratios: Seq
     kw = {"kind": observer, "signal": ens.signal, "seed": seed, "boot_seed": boot_seed, "n_boot": n_boot,
           "n_splits": n_splits, "level": level}
     ref = model_observer(present, absent, **kw)
+    assert ref.auc_ci is not None  # n_boot >= 1 was checked above
     rows = []
     for r in progress(ratios, desc=f"{codec} ratios", disable=None if show_progress is None else not show_progress):
         row: dict[str, Any] = {"ratio": r}
@@ -256,7 +261,9 @@ def acceptable_ratio(task: Any, codec: str, *, margin: float = 0.05, ratios: Seq
             rows.append({**row, "achieved_ratio": np.nan, "non_inferior": None, "note": f"not tested: {exc}"})
             continue
         res = model_observer(cp, ca, **kw)
-        delta, (lo, hi_), _ = paired_auc_difference(res, ref)
+        delta, delta_ci, _ = paired_auc_difference(res, ref)
+        assert delta_ci is not None and res.auc_ci is not None  # n_boot >= 1 was checked above
+        lo, hi_ = delta_ci
         rows.append({**row, "achieved_ratio": (achieved_p + achieved_a) / 2, "auc": res.auc,
                      "auc_ci_low": res.auc_ci[0], "auc_ci_high": res.auc_ci[1], "dprime": res.dprime,
                      "delta_auc": delta, "delta_ci_low": lo, "delta_ci_high": hi_, "delta_ci_width": hi_ - lo,
@@ -265,11 +272,11 @@ def acceptable_ratio(task: Any, codec: str, *, margin: float = 0.05, ratios: Seq
     curve = pd.DataFrame(rows)
     tested = curve[curve.non_inferior.notna()].sort_values("achieved_ratio")
     best, limit = None, None
-    for row in tested.itertuples():
-        if not row.non_inferior:
-            limit = float(row.achieved_ratio)
+    for point in tested.itertuples():
+        if not point.non_inferior:
+            limit = float(point.achieved_ratio)
             break
-        best = float(row.achieved_ratio)
+        best = float(point.achieved_ratio)
     censored = not tested.empty and limit is None
     pct = round(100 * (1 + level) / 2, 1)
     if tested.empty:

@@ -9,7 +9,7 @@ an error in a narrow brain window matters more than the same error in a bone win
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -175,6 +175,17 @@ def _ssim_2d(ref: np.ndarray, tst: np.ndarray, rng: float, win_size: int = 7) ->
     s = ssim_map(ref, tst, rng, win_size=win_size)
     pad = (win_size - 1) // 2
     return float(s[pad:-pad, pad:-pad].mean(dtype=np.float64)), s
+
+
+@overload
+def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = None, window: Any = None,
+         full: Literal[False] = False) -> float: ...
+
+
+# full=True gives the map only for 2-D images; a stack still gives its mean value alone.
+@overload
+def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = None, window: Any = None,
+         full: bool) -> float | tuple[float, np.ndarray]: ...
 
 
 def ssim(reference: np.ndarray, test: np.ndarray, *, data_range: float | None = None, window: Any = None,

@@ -649,7 +649,8 @@ def model_observer(present: np.ndarray, absent: np.ndarray, *, kind: str = "npw"
                           "use more images or fewer channels", UserWarning, stacklevel=2)
 
     mp, ma = _multiplicities(n_p, n_a, n_boot, boot_seed)
-    auc_k, dp_k, boot_auc_k, boot_dp_k, first = [], [], [], [], None
+    auc_k, dp_k, boot_auc_k, boot_dp_k = [], [], [], []
+    first: tuple[np.ndarray, np.ndarray] | None = None  # the first split's scores, for the ROC curve
     for sp_ in splits:
         tp, ep, ta, ea = sp_
         one = np.ones((1, 1))
@@ -668,6 +669,7 @@ def model_observer(present: np.ndarray, absent: np.ndarray, *, kind: str = "npw"
         boot_auc = np.nanmean(boot_auc_k, axis=0) if n_boot else np.empty(0)
         boot_dp = np.nanmean(boot_dp_k, axis=0) if n_boot else np.empty(0)
     aucs, dps = auc_k, dp_k
+    assert first is not None  # splits is not empty (splits[0] was read above)
     sp, sa = first
     fpr, tpr = roc_curve(sp, sa)
     auc_ci = _interval(auc, boot_auc, level, 0.0, 1.0) if n_boot else None

@@ -19,6 +19,7 @@ The low-contrast task on real phantom scans in a few lines (the LCD_CT protocol)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypedDict
 
 import numpy as np
 
@@ -27,7 +28,14 @@ from teleradlab.errors import QualityError
 __all__ = ["extract_rois", "mask_inserts"]
 
 
-def mask_inserts(mask: np.ndarray) -> list[dict[str, object]]:
+class Insert(TypedDict):
+    """One insert of a truth mask: centroid (row, col) and diameter, both in pixels."""
+
+    centre: tuple[float, float]
+    diameter: int
+
+
+def mask_inserts(mask: np.ndarray) -> list[Insert]:
     """Connected regions of a 2-D truth mask: centroid (row, col) and diameter in pixels.
 
     The diameter is the larger side of the region's bounding box, as LCD_CT measures
@@ -47,7 +55,7 @@ def mask_inserts(mask: np.ndarray) -> list[dict[str, object]]:
     labels, n = ndimage.label(m > 0)
     if n == 0:
         raise QualityError("the mask marks no insert", where="mask")
-    out = []
+    out: list[Insert] = []
     for i, sl in enumerate(ndimage.find_objects(labels), start=1):
         cy, cx = ndimage.center_of_mass(labels == i)
         out.append({"centre": (float(cy), float(cx)),
@@ -108,6 +116,7 @@ def extract_rois(images: np.ndarray, centres: Sequence[float] | np.ndarray | Non
         if size is None:
             size = 2 * max(int(ins["diameter"]) for ins in inserts) + 1
     else:
+        assert centres is not None  # exactly one of centres and mask was checked above
         pts = np.asarray(centres, float)
         single = pts.ndim == 1
         pts = np.atleast_2d(pts)
