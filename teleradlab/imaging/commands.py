@@ -13,7 +13,7 @@ def _build(args: argparse.Namespace) -> int:
     from teleradlab.imaging.datasets import build_datasets
 
     manifest = build_datasets(args.out, ci=args.ci)
-    print(f"datasets written; manifest: {manifest}")
+    print(f"datasets written into {manifest.parent}; manifest: {manifest}")
     return 0
 
 
@@ -29,17 +29,23 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from teleradlab.imaging.datasets import check_import_target, import_study
+    from teleradlab.imaging.datasets import (
+        IMPORTED,
+        check_import_target,
+        default_folder,
+        import_study,
+    )
     from teleradlab.imaging.study import load_study
 
-    check_import_target(args.root, args.name, overwrite=args.overwrite)  # before anything is read or written
+    root = args.root if args.root is not None else default_folder(IMPORTED)
+    check_import_target(root, args.name, overwrite=args.overwrite)  # before anything is read or written
     study = load_study(args.src)
     if report_skipped("datasets import", study.skipped, allowed=args.allow_skipped):
         return 1
     key, note = (None, "") if args.keep_identity else _deid_key(args.key_file)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        target = import_study(study, args.name, root=args.root, deidentify_study=not args.keep_identity,
+        target = import_study(study, args.name, root=root, deidentify_study=not args.keep_identity,
                               allow_skipped=True, key=key, overwrite=args.overwrite)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
@@ -120,17 +126,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``datasets`` and ``dicom`` command groups."""
     ds = subparsers.add_parser("datasets", help="build, verify or import the sample datasets")
     dsub = ds.add_subparsers(dest="action", required=True, metavar="ACTION")
-    b = dsub.add_parser("build", help="generate the sample studies into datasets/generated")
-    b.add_argument("--out", default="datasets/generated", type=output_folder)
+    where = "the course's datasets folder (teleradlab.datasets.root(): the checkout's datasets/, or $TELERADLAB_DATASETS)"
+    b = dsub.add_parser("build", help="generate the sample studies into generated/ of the datasets folder")
+    b.add_argument("--out", type=output_folder, help=f"folder to write instead of generated/ in {where}")
     b.add_argument("--ci", action="store_true", help="small images (CI)")
     b.set_defaults(func=_build)
     v = dsub.add_parser("verify", help="check generated files against the manifest")
-    v.add_argument("--out", default="datasets/generated")
+    v.add_argument("--out", help=f"folder to check instead of generated/ in {where}")
     v.set_defaults(func=_verify)
     i = dsub.add_parser("import", help="import a real study, de-identified")
     i.add_argument("src")
     i.add_argument("name")
-    i.add_argument("--root", default="datasets/imported", type=output_folder)
+    i.add_argument("--root", type=output_folder, help=f"folder to import into instead of imported/ in {where}")
     i.add_argument("--keep-identity", action="store_true", help="do not de-identify (only for data without identity)")
     i.add_argument("--allow-skipped", action="store_true", help="import even if some files cannot be read")
     i.add_argument("--overwrite", action="store_true", help="replace an earlier import of this name")

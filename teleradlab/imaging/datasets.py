@@ -1,9 +1,16 @@
 """The sample datasets the notebooks use, generated deterministically.
 
 ``teleradlab datasets build`` (and ``make run``) writes synthetic studies of every
-modality into ``datasets/generated/`` with a manifest of SHA-256 checksums. The same
-code and seed always produce the same bytes, so the manifest doubles as a check.
-Real studies imported with :func:`import_study` are de-identified by default.
+modality into ``generated/`` of the course's datasets folder with a manifest of SHA-256
+checksums. The same code and seed always produce the same bytes, so the manifest
+doubles as a check. Real studies imported with :func:`import_study` are de-identified
+by default and go to ``imported/`` of the same folder.
+
+"The course's datasets folder" is :func:`teleradlab.datasets.root` — ``datasets/`` of
+the checkout, the installed copy, or ``$TELERADLAB_DATASETS`` — never the current
+working folder; an explicit ``out``/``root`` (CLI: ``--out``/``--root``) goes
+elsewhere. When the datasets folder is read-only (a system-wide install), the error
+says so and names both ways out.
 """
 
 from __future__ import annotations
@@ -14,14 +21,60 @@ import shutil
 import time
 from pathlib import Path
 
-from teleradlab.errors import DicomError
+from teleradlab.errors import DicomError, EnvironmentProblem, ParameterError
 from teleradlab.files import atomic_write_json
 from teleradlab.imaging.deid import deidentify
 from teleradlab.imaging.study import Study, load_study, save_study
 from teleradlab.imaging.synth import synthesize_study
 from teleradlab.progress import progress
 
-DEFAULT_ROOT = Path("datasets")
+#: Sub-folders of the datasets folder: generated samples, imported studies.
+GENERATED, IMPORTED = "generated", "imported"
+
+
+def default_folder(kind: str) -> Path:
+    """The folder inside the course's datasets folder where ``kind`` is written, created if needed.
+
+    Parameters
+    ----------
+    kind : str
+        :data:`GENERATED` (the sample studies) or :data:`IMPORTED` (imported real studies).
+
+    Returns
+    -------
+    Path
+        ``teleradlab.datasets.root() / kind``, absolute — whatever the current folder.
+
+    Raises
+    ------
+    ParameterError
+        If ``kind`` is neither.
+    EnvironmentProblem
+        If the folder cannot be created or written (a read-only installation): the
+        message names it and says how to write elsewhere.
+
+    Examples
+    --------
+    >>> from teleradlab import datasets
+    >>> default_folder(GENERATED) == datasets.root() / "generated"
+    True
+    """
+    from teleradlab import datasets
+
+    if kind not in (GENERATED, IMPORTED):
+        raise ParameterError(f"must be {GENERATED!r} or {IMPORTED!r}, not {kind!r}", where="default_folder(kind)")
+    folder = datasets.path(kind, must_exist=False)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"cannot create it ({exc.strerror}); pass an output folder (CLI: --out/--root) or point "
+            f"${datasets.ENV} at a writable copy of the datasets", where=str(folder)) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise EnvironmentProblem(
+            f"not writable; pass an output folder (CLI: --out/--root) or point ${datasets.ENV} at a "
+            "writable copy of the datasets", where=str(folder))
+    return folder
 
 #: name → (modality, seed, full-size kwargs, CI-size kwargs). Full sizes follow the
 #: modality defaults in teleradlab.imaging.synth (sources in datasets/README.md).
@@ -42,13 +95,14 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def build_datasets(out: str | os.PathLike[str] = DEFAULT_ROOT / "generated", *, ci: bool = False) -> Path:
+def build_datasets(out: str | os.PathLike[str] | None = None, *, ci: bool = False) -> Path:
     """Generate every sample study into ``out`` and write ``manifest.json``.
 
     Parameters
     ----------
-    out : path-like
-        The folder (``datasets/generated`` by default); each sample goes to a
+    out : path-like, optional
+        The folder; by default ``generated/`` of the course's datasets folder
+        (:func:`default_folder`), never the current folder. Each sample goes to a
         sub-folder named after it, replaced whole.
     ci : bool
         Smaller images, for CI.
@@ -59,7 +113,7 @@ def build_datasets(out: str | os.PathLike[str] = DEFAULT_ROOT / "generated", *, 
         The manifest: for each sample, its modality, seed, sizes and, per file, the
         SHA-256 checksum.
     """
-    root = Path(out)
+    root = Path(out) if out is not None else default_folder(GENERATED)
     manifest: dict = {"ci": ci, "samples": {}}
     start = time.perf_counter()
     for name, (modality, seed, full, small) in progress(SAMPLES.items(), desc="datasets", total=len(SAMPLES)):
@@ -81,11 +135,17 @@ def build_datasets(out: str | os.PathLike[str] = DEFAULT_ROOT / "generated", *, 
     return atomic_write_json(root / "manifest.json", manifest)
 
 
-def verify_datasets(out: str | os.PathLike[str] = DEFAULT_ROOT / "generated") -> list[str]:
-    """Check every file against the manifest; return the problems (empty when all match)."""
+def verify_datasets(out: str | os.PathLike[str] | None = None) -> list[str]:
+    """Check every file against the manifest; return the problems (empty when all match).
+
+    ``out`` defaults to ``generated/`` of the course's datasets folder, as for
+    :func:`build_datasets`.
+    """
     import json
 
-    root = Path(out)
+    from teleradlab import datasets
+
+    root = Path(out) if out is not None else datasets.path(GENERATED, must_exist=False)
     manifest_path = root / "manifest.json"
     if not manifest_path.exists():
         return [f"{manifest_path}: missing (run `teleradlab datasets build`)"]
@@ -132,10 +192,10 @@ def check_import_target(root: str | os.PathLike[str], name: str, *, overwrite: b
 
 
 def import_study(src: str | os.PathLike[str] | Study, name: str, *,
-                 root: str | os.PathLike[str] = DEFAULT_ROOT / "imported",
+                 root: str | os.PathLike[str] | None = None,
                  deidentify_study: bool = True, allow_skipped: bool = False,
                  key: str | bytes | None = None, overwrite: bool = False) -> Path:
-    """Copy a real study into ``datasets/imported/<name>``, de-identified by default.
+    """Copy a real study into ``<root>/<name>``, de-identified by default.
 
     Parameters
     ----------
@@ -143,6 +203,9 @@ def import_study(src: str | os.PathLike[str] | Study, name: str, *,
         A DICOM file, folder or DICOMDIR, or a study already loaded.
     name : str
         Folder name under ``root``.
+    root : path-like, optional
+        The imports' folder; by default ``imported/`` of the course's datasets folder
+        (:func:`default_folder`), never the current folder.
     deidentify_study : bool
         Apply the PS3.15 Basic profile (default). Turn it off only for data that
         carries no identity.
@@ -167,6 +230,7 @@ def import_study(src: str | os.PathLike[str] | Study, name: str, *,
     Path
         The folder written.
     """
+    root = Path(root) if root is not None else default_folder(IMPORTED)
     check_import_target(root, name, overwrite=overwrite)
     study = src if isinstance(src, Study) else load_study(src)
     if study.skipped and not allow_skipped:
@@ -176,8 +240,8 @@ def import_study(src: str | os.PathLike[str] | Study, name: str, *,
                          where="study" if isinstance(src, Study) else str(src))
     if deidentify_study:
         study = deidentify(study, key=key)
-    target = Path(root) / name
-    staging = Path(root) / f".{name}.partial"
+    target = root / name
+    staging = root / f".{name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     save_study(study, staging)
     shutil.rmtree(target, ignore_errors=True)
