@@ -1,23 +1,77 @@
-"""Encoders for each transfer syntax, registered in the codec registry.
+"""The codec libraries behind the transfer syntaxes: one-frame encoders and decoders.
 
 pydicom's own encoders are used where they exist (RLE natively, JPEG-LS through
 pyjpegls, JPEG 2000 through pylibjpeg-openjpeg); imagecodecs provides the rest
 (JPEG baseline and extended through libjpeg-turbo, JPEG lossless SV1, HTJ2K through
-OpenJPH, JPEG XL through libjxl). Every encoder takes one frame and returns one
-codestream; signed data is passed as DICOM expects, its two's-complement bit
-pattern at Bits Stored, where the codec itself works on unsigned samples.
+OpenJPH, JPEG XL through libjxl). Every encoder takes one frame, its
+:class:`FrameInfo`, the codec's rate parameter and the keyword arguments the codec's
+registry entry gives, and returns one codestream; signed data is passed as DICOM
+expects, its two's-complement bit pattern at Bits Stored, where the codec itself
+works on unsigned samples. Every decoder takes one codestream and returns its samples.
+
+This module knows no transfer syntax: :mod:`teleradlab.compression.registry` says
+which function codes which syntax, with which keyword arguments. It does not import
+the registry (the dependency runs one way, registry to backends).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from teleradlab.compression.registry import Codec, FrameInfo, register
 
-MONO = ("MONOCHROME1", "MONOCHROME2")
-GREY_AND_RGB = (*MONO, "RGB")
+@dataclass(frozen=True)
+class FrameInfo:
+    """What an encoder needs to know about a frame.
+
+    Attributes
+    ----------
+    bits_stored, bits_allocated : int
+        Bits Stored and Bits Allocated of the samples.
+    signed : bool
+        Pixel Representation 1 (two's complement samples).
+    photometric : str
+        Photometric Interpretation.
+    samples : int
+        Samples per Pixel.
+    """
+
+    bits_stored: int
+    bits_allocated: int
+    signed: bool
+    photometric: str
+    samples: int = 1
+
+
+#: encode(frame, info, param, **keyword_arguments) -> codestream; ``param`` is the
+#: codec's rate parameter (None for lossless codecs).
+Encoder = Callable[..., bytes]
+#: decode(codestream) -> the frame's samples.
+FrameDecoder = Callable[[bytes], np.ndarray]
+
+
+def unsigned_pattern(frame: np.ndarray, info: FrameInfo) -> np.ndarray:
+    """Signed samples as their two's-complement bit pattern at Bits Stored (unsigned).
+
+    Parameters
+    ----------
+    frame : ndarray
+        One frame's stored values.
+    info : FrameInfo
+        Its description; unsigned frames are returned as they are.
+
+    Returns
+    -------
+    ndarray
+        uint8 or uint16 (after Bits Allocated) for signed input, else ``frame``.
+    """
+    if not info.signed:
+        return frame
+    mask = (1 << info.bits_stored) - 1
+    return (frame.astype(np.int32) & mask).astype(np.uint16 if info.bits_allocated > 8 else np.uint8)
 
 
 def _pydicom_kwargs(frame: np.ndarray, info: FrameInfo) -> dict[str, Any]:
@@ -27,102 +81,122 @@ def _pydicom_kwargs(frame: np.ndarray, info: FrameInfo) -> dict[str, Any]:
                 number_of_frames=1, planar_configuration=0)
 
 
-def _pydicom(encoder_name: str, **fixed: Any):
-    def encode(frame: np.ndarray, info: FrameInfo, param: Any) -> bytes:
-        from pydicom.pixels import encoders
+def pydicom_encode(frame: np.ndarray, info: FrameInfo, param: Any, *, encoder: str,
+                   param_keyword: str | None = None, **options: Any) -> bytes:
+    """Encode a frame with one of pydicom's encoders (``pydicom.pixels.encoders``).
 
-        enc = getattr(encoders, encoder_name)
-        extra = dict(fixed)
-        if encoder_name == "JPEG2000Encoder":
-            extra["j2k_cr"] = [float(param)]
-        elif encoder_name == "JPEGLSNearLosslessEncoder":
-            extra["jls_error"] = int(param)
-        return enc.encode(np.ascontiguousarray(frame), **_pydicom_kwargs(frame, info), **extra)
+    Parameters
+    ----------
+    frame : ndarray
+        One frame.
+    info : FrameInfo
+        Its description.
+    param : object
+        The rate parameter, passed as ``param_keyword``: ``j2k_cr`` (JPEG 2000
+        compression ratio, as the one-layer list pydicom expects) or ``jls_error``
+        (JPEG-LS NEAR); ignored without a ``param_keyword``.
+    encoder : str
+        The encoder's name in ``pydicom.pixels.encoders`` (``JPEG2000Encoder``...).
+    param_keyword : str, optional
+        The encoder keyword argument that takes ``param``.
+    **options
+        Further keyword arguments for the encoder.
 
-    return encode
+    Returns
+    -------
+    bytes
+        The codestream.
+    """
+    from pydicom.pixels import encoders
+
+    extra = dict(options)
+    if param_keyword == "j2k_cr":
+        extra[param_keyword] = [float(param)]
+    elif param_keyword is not None:
+        extra[param_keyword] = int(param)
+    return getattr(encoders, encoder).encode(np.ascontiguousarray(frame), **_pydicom_kwargs(frame, info), **extra)
 
 
-def unsigned_pattern(frame: np.ndarray, info: FrameInfo) -> np.ndarray:
-    """Signed samples as their two's-complement bit pattern at Bits Stored (unsigned)."""
-    if not info.signed:
-        return frame
-    mask = (1 << info.bits_stored) - 1
-    return (frame.astype(np.int32) & mask).astype(np.uint16 if info.bits_allocated > 8 else np.uint8)
+def jpeg8_encode(frame: np.ndarray, info: FrameInfo, param: Any, **options: Any) -> bytes:
+    """Encode an 8-bit frame as lossy JPEG (libjpeg-turbo), quality ``param``; RGB as YCbCr.
+
+    ``options`` go to ``imagecodecs.jpeg8_encode`` (e.g. ``subsampling``).
+    """
+    import imagecodecs
+
+    data = unsigned_pattern(frame, info).astype(np.uint8)
+    rgb = info.samples == 3
+    return bytes(imagecodecs.jpeg8_encode(data, level=int(param), colorspace="RGB" if rgb else None,
+                                          outcolorspace="YCBCR" if rgb else None, **options))
 
 
-def _jpeg8(frame: np.ndarray, info: FrameInfo, param: Any) -> bytes:
+def jpeg12_encode(frame: np.ndarray, info: FrameInfo, param: Any, **options: Any) -> bytes:
+    """Encode a 12-bit greyscale frame as lossy JPEG (libjpeg-turbo, extended process), quality ``param``."""
+    import imagecodecs
+
+    data = unsigned_pattern(frame, info).astype(np.uint16)
+    return bytes(imagecodecs.jpeg8_encode(data, level=int(param), bitspersample=12, **options))
+
+
+def jpeg_lossless_encode(frame: np.ndarray, info: FrameInfo, param: Any, **options: Any) -> bytes:
+    """Encode a frame as lossless JPEG (libjpeg-turbo) at Bits Stored; ``options`` choose the predictor."""
     import imagecodecs
 
     data = unsigned_pattern(frame, info)
-    if info.bits_stored <= 8:
-        data = data.astype(np.uint8)
-        return imagecodecs.jpeg8_encode(data, level=int(param), colorspace="RGB" if info.samples == 3 else None,
-                                        outcolorspace="YCBCR" if info.samples == 3 else None, subsampling="444")
-    return imagecodecs.jpeg8_encode(data.astype(np.uint16), level=int(param), bitspersample=12)
+    return bytes(imagecodecs.jpeg8_encode(data, lossless=True, bitspersample=info.bits_stored, **options))
 
 
-def _jpeg_lossless(frame: np.ndarray, info: FrameInfo, param: Any) -> bytes:
+def htj2k_encode(frame: np.ndarray, info: FrameInfo, param: Any, *, reversible: bool, **options: Any) -> bytes:
+    """Encode a frame as High-Throughput JPEG 2000 (OpenJPH).
+
+    Reversible (lossless) coding ignores ``param``; irreversible coding uses it as the
+    quantisation step (imagecodecs' ``level``). Signed samples are coded signed.
+    """
+    import imagecodecs
+
+    data = frame.astype(np.int16) if info.signed else frame
+    if reversible:
+        return bytes(imagecodecs.htj2k_encode(data, reversible=True, **options))
+    return bytes(imagecodecs.htj2k_encode(data, level=float(param), reversible=False, **options))
+
+
+def jpegxl_encode(frame: np.ndarray, info: FrameInfo, param: Any, *, lossless: bool, **options: Any) -> bytes:
+    """Encode a frame as JPEG XL (libjxl) at Bits Stored: lossless, or at distance ``param``.
+
+    ``options`` go to ``imagecodecs.jpegxl_encode`` (``effort``, ``usecontainer``...).
+    """
     import imagecodecs
 
     data = unsigned_pattern(frame, info)
-    return imagecodecs.jpeg8_encode(data, lossless=True, predictor=1, bitspersample=info.bits_stored)
+    bps = info.bits_stored
+    if lossless:
+        return bytes(imagecodecs.jpegxl_encode(data, lossless=True, bitspersample=bps, **options))
+    return bytes(imagecodecs.jpegxl_encode(data, distance=float(param), bitspersample=bps, **options))
 
 
-def _htj2k(lossless: bool):
-    def encode(frame: np.ndarray, info: FrameInfo, param: Any) -> bytes:
-        import imagecodecs
+def jpeg8_decode(stream: bytes) -> np.ndarray:
+    """Decode a JPEG codestream (baseline, extended or lossless) with libjpeg-turbo."""
+    import imagecodecs
 
-        data = frame.astype(np.int16) if info.signed else frame
-        if lossless:
-            return imagecodecs.htj2k_encode(data, reversible=True)
-        return imagecodecs.htj2k_encode(data, level=float(param), reversible=False)
-
-    return encode
+    return np.asarray(imagecodecs.jpeg8_decode(stream))
 
 
-def _jpegxl(lossless: bool):
-    def encode(frame: np.ndarray, info: FrameInfo, param: Any) -> bytes:
-        import imagecodecs
+def jpegls_decode(stream: bytes) -> np.ndarray:
+    """Decode a JPEG-LS codestream with CharLS (pyjpegls)."""
+    import jpeg_ls
 
-        data = unsigned_pattern(frame, info)
-        bps = info.bits_stored
-        if lossless:
-            return imagecodecs.jpegxl_encode(data, lossless=True, bitspersample=bps, usecontainer=False, effort=3)
-        return imagecodecs.jpegxl_encode(data, distance=float(param), bitspersample=bps, usecontainer=False, effort=3)
-
-    return encode
+    return np.asarray(jpeg_ls.decode(np.frombuffer(stream, np.uint8)))
 
 
-_B8_16 = tuple(range(1, 17))
-register(Codec("rle", "1.2.840.10008.1.2.5", "RLELossless", False, _B8_16, GREY_AND_RGB, "pydicom (native)",
-               "", "none", _pydicom("RLELosslessEncoder")))
-register(Codec("jpeg-baseline", "1.2.840.10008.1.2.4.50", "JPEGBaseline8Bit", True, (8,), GREY_AND_RGB,
-               "imagecodecs (libjpeg-turbo)", "ISO_10918_1", "bisect", _jpeg8, (1, 100), integer_param=True,
-               increasing=False, default_param=90, modules=("imagecodecs",), signed=False))
-register(Codec("jpeg-extended", "1.2.840.10008.1.2.4.51", "JPEGExtended12Bit", True, (12,), MONO,
-               "imagecodecs (libjpeg-turbo)", "ISO_10918_1", "bisect", _jpeg8, (1, 100), integer_param=True,
-               increasing=False, default_param=90, modules=("imagecodecs",), signed=False))
-register(Codec("jpeg-lossless", "1.2.840.10008.1.2.4.70", "JPEGLosslessSV1", False, tuple(range(2, 17)), MONO,
-               "imagecodecs (libjpeg-turbo)", "", "none", _jpeg_lossless, modules=("imagecodecs",)))
-register(Codec("jpegls", "1.2.840.10008.1.2.4.80", "JPEGLSLossless", False, tuple(range(2, 17)), GREY_AND_RGB,
-               "pydicom (pyjpegls)", "", "none", _pydicom("JPEGLSLosslessEncoder"), modules=("jpeg_ls",)))
-register(Codec("jpegls-near", "1.2.840.10008.1.2.4.81", "JPEGLSNearLossless", True, tuple(range(2, 17)),
-               GREY_AND_RGB, "pydicom (pyjpegls)", "ISO_14495_1", "max_error", _pydicom("JPEGLSNearLosslessEncoder"),
-               (1, 255), integer_param=True, increasing=True, default_param=2, modules=("jpeg_ls",), signed=False,
-               param_name="NEAR"))
-register(Codec("jpeg2000-lossless", "1.2.840.10008.1.2.4.90", "JPEG2000Lossless", False, _B8_16, MONO,
-               "pydicom (pylibjpeg-openjpeg)", "", "none", _pydicom("JPEG2000LosslessEncoder"),
-               modules=("openjpeg",)))
-register(Codec("jpeg2000", "1.2.840.10008.1.2.4.91", "JPEG2000", True, _B8_16, MONO,
-               "pydicom (pylibjpeg-openjpeg)", "ISO_15444_1", "native", _pydicom("JPEG2000Encoder"), (1.01, 2000),
-               increasing=True, default_param=10, modules=("openjpeg",), param_name="ratio parameter"))
-register(Codec("htj2k-lossless", "1.2.840.10008.1.2.4.201", "HTJ2KLossless", False, _B8_16, MONO,
-               "imagecodecs (OpenJPH)", "", "none", _htj2k(True), modules=("imagecodecs",)))
-register(Codec("htj2k", "1.2.840.10008.1.2.4.203", "HTJ2K", True, _B8_16, MONO, "imagecodecs (OpenJPH)",
-               "ISO_15444_15", "bisect", _htj2k(False), (1e-7, 1.0), increasing=True, default_param=0.001,
-               modules=("imagecodecs",), param_name="quantisation step"))
-register(Codec("jpegxl-lossless", "1.2.840.10008.1.2.4.110", "JPEGXLLossless", False, _B8_16, MONO,
-               "imagecodecs (libjxl)", "", "none", _jpegxl(True), modules=("imagecodecs",)))
-register(Codec("jpegxl", "1.2.840.10008.1.2.4.112", "JPEGXL", True, _B8_16, MONO, "imagecodecs (libjxl)",
-               "ISO_18181_1", "bisect", _jpegxl(False), (0.01, 25.0), increasing=True, default_param=1.0,
-               modules=("imagecodecs",), signed=False, param_name="distance", fit_precision=True))
+def htj2k_decode(stream: bytes) -> np.ndarray:
+    """Decode a High-Throughput JPEG 2000 codestream with OpenJPH."""
+    import imagecodecs
+
+    return np.asarray(imagecodecs.htj2k_decode(stream))
+
+
+def jpegxl_decode(stream: bytes) -> np.ndarray:
+    """Decode a JPEG XL codestream with libjxl."""
+    import imagecodecs
+
+    return np.asarray(imagecodecs.jpegxl_decode(stream))

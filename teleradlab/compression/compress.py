@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -193,16 +193,16 @@ def _search(codec: Codec, frames: list[np.ndarray], info: FrameInfo,
                 b = mid
         best = min({a, b} | set(k for k in tried if isinstance(k, int)), key=lambda k: abs(math.log(f(k) / target)))
     elif best is None:
-        a, b = math.log(lo), math.log(hi)
+        log_a, log_b = math.log(lo), math.log(hi)
         for _ in range(40):
-            mid = math.exp((a + b) / 2)
-            if close(mid):
-                best = mid
+            x = math.exp((log_a + log_b) / 2)
+            if close(x):
+                best = x
                 break
-            if (f(mid) < target) == codec.increasing:
-                a = math.log(mid)
+            if (f(x) < target) == codec.increasing:
+                log_a = math.log(x)
             else:
-                b = math.log(mid)
+                log_b = math.log(x)
         if best is None:
             best = min(tried, key=lambda k: abs(math.log(tried[k] / target)))
     streams = _encode_all(codec, frames, info, best)
@@ -433,7 +433,7 @@ def _copy_without_pixels(src: Dataset) -> Dataset:
             ds.add(DataElement(elem.tag, elem.VR, list(elem.value), validation_mode=0))
         else:
             ds.add(copy.copy(elem))
-    ds.file_meta = copy.deepcopy(src.file_meta) if getattr(src, "file_meta", None) is not None else Dataset()
+    ds.file_meta = copy.deepcopy(src.file_meta) if getattr(src, "file_meta", None) is not None else FileMetaDataset()
     ds.preamble = getattr(src, "preamble", None)
     return ds
 
@@ -529,7 +529,7 @@ def compress_array(array: np.ndarray, syntax: str, *, bits_stored: int, signed: 
     dtype = np.dtype(f"{'i' if signed else 'u'}{alloc // 8}")
     data = np.clip(np.round(a), lo, hi).astype(dtype)
     ds = Dataset()
-    ds.file_meta = Dataset()
+    ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"  # Secondary Capture
     ds.SOPInstanceUID = _uid(0, "array")

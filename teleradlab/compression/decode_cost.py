@@ -67,7 +67,7 @@ def provenance() -> dict[str, Any]:
         Platform, processor, CPU count, Python and codec-library versions, the
         date (UTC, ISO 8601) and the 1-minute load average (a busy machine decodes slower).
     """
-    versions = {}
+    versions: dict[str, str | None] = {}
     for dist in ("pydicom", "imagecodecs", "pylibjpeg-openjpeg", "pyjpegls", "numpy"):
         try:
             versions[dist] = metadata.version(dist)

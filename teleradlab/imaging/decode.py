@@ -18,72 +18,20 @@ from collections.abc import Callable
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
-from pydicom.uid import UID
+from pydicom.uid import UID, ExplicitVRLittleEndian
 
+from teleradlab.compression.registry import NEW_TRANSFER_SYNTAXES, direct_decoders
 from teleradlab.errors import DicomError, one_line
 
-#: Transfer syntaxes newer than some pydicom releases know (DICOM Sup 232, 2024).
-NEW_TRANSFER_SYNTAXES: dict[str, tuple[str, str]] = {
-    "1.2.840.10008.1.2.4.110": ("JPEG XL Lossless", "JPEGXLLossless"),
-    "1.2.840.10008.1.2.4.111": ("JPEG XL JPEG Recompression", "JPEGXLJPEGRecompression"),
-    "1.2.840.10008.1.2.4.112": ("JPEG XL", "JPEGXL"),
-}
-
-
-def register_new_transfer_syntaxes() -> None:
-    """Teach pydicom's UID dictionary the JPEG XL transfer syntaxes if it lacks them.
-
-    pydicom 3.0 predates DICOM Supplement 232; without these entries it refuses to
-    write (or cleanly read) files in those syntaxes. Newer pydicom releases already
-    have them, and then this does nothing.
-    """
-    from pydicom._uid_dict import UID_dictionary
-
-    for uid, (name, keyword) in NEW_TRANSFER_SYNTAXES.items():
-        UID_dictionary.setdefault(uid, (name, "Transfer Syntax", "", "", keyword))
-
-
-register_new_transfer_syntaxes()
-
-#: Transfer syntax UID → imagecodecs decoder name, for syntaxes pydicom may lack.
-IMAGECODECS_DECODERS: dict[str, str] = {
-    "1.2.840.10008.1.2.4.110": "jpegxl_decode",  # JPEG XL Lossless
-    "1.2.840.10008.1.2.4.111": "jpegxl_decode",  # JPEG XL JPEG Recompression
-    "1.2.840.10008.1.2.4.112": "jpegxl_decode",  # JPEG XL
-    "1.2.840.10008.1.2.4.201": "htj2k_decode",  # HTJ2K Lossless
-    "1.2.840.10008.1.2.4.202": "htj2k_decode",  # HTJ2K Lossless RPCL
-    "1.2.840.10008.1.2.4.203": "htj2k_decode",  # HTJ2K
-}
-
-
-def _jpegls_decode(stream: bytes) -> np.ndarray:
-    import jpeg_ls
-
-    return jpeg_ls.decode(np.frombuffer(stream, np.uint8))
-
-
-def _imagecodecs(name: str) -> Callable[[bytes], np.ndarray]:
-    def decode(stream: bytes) -> np.ndarray:
-        import imagecodecs
-
-        return getattr(imagecodecs, name)(stream)
-
-    return decode
-
-
 #: Transfer syntax UID → a frame decoder faster than pydicom's route for greyscale data
-#: (the same libraries, called directly: libjpeg-turbo, CharLS, OpenJPH, libjxl).
+#: (the codec registry's: libjpeg-turbo, CharLS, OpenJPH, libjxl, called directly).
 #: JPEG 2000 is left to pydicom, which also repairs codestreams whose signedness
 #: disagrees with Pixel Representation.
-DIRECT_DECODERS = {
-    "1.2.840.10008.1.2.4.50": _imagecodecs("jpeg8_decode"),  # JPEG Baseline
-    "1.2.840.10008.1.2.4.51": _imagecodecs("jpeg8_decode"),  # JPEG Extended (12-bit)
-    "1.2.840.10008.1.2.4.57": _imagecodecs("jpeg8_decode"),  # JPEG Lossless
-    "1.2.840.10008.1.2.4.70": _imagecodecs("jpeg8_decode"),  # JPEG Lossless SV1
-    "1.2.840.10008.1.2.4.80": _jpegls_decode,  # JPEG-LS Lossless
-    "1.2.840.10008.1.2.4.81": _jpegls_decode,  # JPEG-LS Near-Lossless
-    **{uid: _imagecodecs(name) for uid, name in IMAGECODECS_DECODERS.items()},
-}
+DIRECT_DECODERS: dict[str, Callable[[bytes], np.ndarray]] = {
+    uid: d.decode for uid, d in direct_decoders().items()}
+#: Those of them some pydicom releases cannot decode (JPEG XL, HTJ2K): used also where pydicom fails.
+IMAGECODECS_DECODERS: dict[str, Callable[[bytes], np.ndarray]] = {
+    uid: d.decode for uid, d in direct_decoders().items() if d.fallback}
 
 
 def where_of(ds: Dataset) -> str:
@@ -150,7 +98,7 @@ def check_pixel_module(ds: Dataset, where: str | None = None) -> None:
         raise DicomError(f"Samples per Pixel {samples} is not 1 or 3", where=where)
     frames = expected_frames(ds)
     meta = getattr(ds, "file_meta", None)
-    ts = UID(str(getattr(meta, "TransferSyntaxUID", "") or "1.2.840.10008.1.2.1"))
+    ts = UID(str(getattr(meta, "TransferSyntaxUID", "") or ExplicitVRLittleEndian))
     if not ts.is_transfer_syntax and str(ts) not in NEW_TRANSFER_SYNTAXES:
         raise DicomError(f"unknown transfer syntax {ts}", where=where)
     photometric = str(getattr(ds, "PhotometricInterpretation", "") or "")

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydicom import uid as ts_uid
+
 from teleradlab.errors import EnvironmentProblem, ParameterError
 
 RECEIVERS = ("storescp", "pynetdicom", "orthanc")
@@ -272,9 +274,9 @@ class SendResult:
         return self.t_end - self.t0
 
 
-_TS_OPTION = {"1.2.840.10008.1.2.4.90": "-xv", "1.2.840.10008.1.2.4.91": "-xw", "1.2.840.10008.1.2.4.70": "-xs",
-              "1.2.840.10008.1.2.4.80": "-xt", "1.2.840.10008.1.2.4.81": "-xu", "1.2.840.10008.1.2.4.50": "-xy",
-              "1.2.840.10008.1.2.4.51": "-xx"}
+_TS_OPTION = {ts_uid.JPEG2000Lossless: "-xv", ts_uid.JPEG2000: "-xw", ts_uid.JPEGLosslessSV1: "-xs",
+              ts_uid.JPEGLSLossless: "-xt", ts_uid.JPEGLSNearLossless: "-xu", ts_uid.JPEGBaseline8Bit: "-xy",
+              ts_uid.JPEGExtended12Bit: "-xx"}
 
 
 def send(link: Any, sender: str, files: list[Path], receiver: Receiver, *, nodelay: bool = False,

@@ -15,7 +15,7 @@ from teleradlab.imaging.decode import DIRECT_DECODERS, IMAGECODECS_DECODERS, dec
 
 DIRECT = [c.name for c in codecs() if c.uid in DIRECT_DECODERS and c.uid not in IMAGECODECS_DECODERS]
 #: lossy JPEG (ISO 10918): decoders may differ by the rounding of their inverse DCT (10918-2 allows it)
-JPEG_LOSSY = ("1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51")
+JPEG_LOSSY = (pydicom.uid.JPEGBaseline8Bit, pydicom.uid.JPEGExtended12Bit)
 
 
 def assert_same_as_pydicom(ours: np.ndarray, theirs: np.ndarray, syntax: str) -> None:

@@ -132,11 +132,13 @@ def test_jpegxl_falls_back_to_imagecodecs() -> None:
     import imagecodecs
     from pydicom.encaps import encapsulate
 
+    from teleradlab.compression import get_codec
+
     study = synthesize_study("MR", seed=3, shape=(48, 48), n_images=1, lesions=0)
     ds = study.datasets[0]
     original = ds.pixel_array.copy()
     ds.PixelData = encapsulate([imagecodecs.jpegxl_encode(original, lossless=True)])
-    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.110"
+    ds.file_meta.TransferSyntaxUID = get_codec("jpegxl-lossless").uid
     assert np.array_equal(study.pixels()[0], original)
 
 
