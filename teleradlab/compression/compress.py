@@ -234,7 +234,7 @@ def _check(ds: Dataset, codec: Codec, ratio: float | None, allow_recompression: 
         raise CodecError("the dataset has no Pixel Data to compress", where=where)
     if ratio is not None and (not isinstance(ratio, int | float) or ratio <= 1):
         raise CodecError(f"ratio must be a number above 1, got {ratio!r}", where="ratio")
-    if ratio is not None and not codec.lossy:
+    if ratio is not None and "ratio" not in codec.compress_keywords:
         raise CodecError(f"{codec.name} is lossless: its ratio follows from the image; pass no ratio",
                          where="ratio")
     if str(getattr(ds, "LossyImageCompression", "00")) == "01" and codec.lossy and not allow_recompression:
