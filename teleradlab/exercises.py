@@ -292,8 +292,9 @@ register(Exercise(
 def _rural_transfer_minutes() -> float:
     from teleradlab.network import load_scenario
 
-    sc = load_scenario("two_hospitals_one_hub")
-    return sc.link("rural-clinic", "hub").transfer_minutes(2 * 10_485_760 / 20, images=2)
+    link = load_scenario("two_hospitals_one_hub").link("rural-clinic", "hub")
+    assert link is not None  # the packaged scenario links the rural clinic to the hub
+    return link.transfer_minutes(2 * 10_485_760 / 20, images=2)
 
 
 def _mmc_wait_three() -> float:

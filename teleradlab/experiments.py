@@ -186,10 +186,13 @@ def compression_quality(*, modality: str = "CT", codec: str = "jpeg2000", ratio:
         ca, ratio_a = compress_stack(a, codec, ratio, on_miss=on_miss)
     out["ratio_achieved_rois"] = (ratio_p + ratio_a) / 2
     # the signal is the NPW/NPWE template and sizes the CHO's LG channels; same seeds: a paired ΔAUC
-    kw = {"kind": observer, "signal": ens.signal, "seed": seed, "n_boot": 200}
+    kw: dict[str, Any] = {"kind": observer, "signal": ens.signal, "seed": seed, "n_boot": 200}
     ref_obs = model_observer(p, a, **kw)
     obs = model_observer(cp, ca, **kw)
-    delta, (d_lo, d_hi), _ = paired_auc_difference(obs, ref_obs)
+    delta, delta_ci, _ = paired_auc_difference(obs, ref_obs)
+    # n_boot=200 > 0: every interval is present
+    assert delta_ci is not None and obs.auc_ci is not None and obs.dprime_ci is not None
+    d_lo, d_hi = delta_ci
     out.update({"auc": obs.auc, "auc_ci_low": obs.auc_ci[0], "auc_ci_high": obs.auc_ci[1], "dprime": obs.dprime,
                 "dprime_ci_low": obs.dprime_ci[0], "dprime_ci_high": obs.dprime_ci[1],
                 "auc_uncompressed": ref_obs.auc, "delta_auc": delta, "delta_auc_ci_low": d_lo,
