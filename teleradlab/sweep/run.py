@@ -13,10 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
-import sys
-import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -28,6 +25,7 @@ import pandas as pd
 from teleradlab.errors import SweepError
 from teleradlab.files import atomic_write_json, atomic_write_table, remove_stale_temporaries
 from teleradlab.progress import progress
+from teleradlab.sweep.lifetime import die_with_parent
 from teleradlab.sweep.spec import SweepSpec, load_spec, run_key, run_seed
 
 META_COLUMNS = ("point", "replication", "seed", "key", "status", "error", "seconds", "host")
@@ -112,7 +110,7 @@ def _executor(workers: int | None, scheduler: str | None, cluster: str | None):
         return _dask_client(scheduler, cluster)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise SweepError(f"workers must be an integer of at least 1, got {workers!r}", where="workers")
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, initializer=_die_with_parent,
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, initializer=die_with_parent,
                                initargs=(os.getpid(),))
 
 
@@ -125,7 +123,16 @@ def _dask_client(scheduler: str | None, cluster: str | None):
         if not cluster.startswith("local:") or not cluster[6:].isdigit() or int(cluster[6:]) < 1:
             raise SweepError(f"--cluster takes local:N, got {cluster!r}", where="cluster")
         lc = LocalCluster(n_workers=int(cluster[6:]), threads_per_worker=1, processes=True, dashboard_address=None)
-        return Client(lc)
+        from teleradlab.sweep.dask_workers import DieWithParent
+
+        client = Client(lc)
+        try:  # the workers are this process's children: tie their lifetime to it, as the pool's are
+            client.register_plugin(DieWithParent(os.getpid()), name="teleradlab-die-with-parent")
+        except BaseException:
+            client.close()
+            lc.close()
+            raise
+        return client
     if scheduler is None:
         raise SweepError("give --scheduler tcp://HOST:PORT or --cluster local:N", where="executor")
     _probe(scheduler)
@@ -153,38 +160,6 @@ def _probe(scheduler: str, timeout: float = 3.0) -> None:
     except OSError as exc:
         raise SweepError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}: "
                          f"{exc.strerror or exc})", where="scheduler") from None
-
-
-def _die_with_parent(parent: int) -> None:
-    """Pool worker initializer: end this worker when the sweep's process dies, even by SIGKILL.
-
-    On Linux the kernel delivers SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``);
-    everywhere a daemon thread checks once a second that the parent is still the one
-    that started the worker (an orphan is re-parented) and exits otherwise.
-
-    Parameters
-    ----------
-    parent : int
-        The process id of the sweep's process, taken before the worker was started.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG (linux/prctl.h)
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="teleradlab-parent-watchdog", daemon=True).start()
 
 
 def run(spec: SweepSpec | dict | str, *, out: str | os.PathLike[str] | None = None, workers: int | None = None,

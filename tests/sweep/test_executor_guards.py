@@ -65,6 +65,74 @@ def test_pool_workers_die_when_the_sweep_is_killed(tmp_path) -> None:
                 os.kill(p, signal.SIGKILL)
 
 
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid``, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = set(), [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            if c not in out:
+                out.add(c)
+                todo.append(c)
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_cluster_workers_die_when_the_sweep_is_killed(tmp_path) -> None:
+    """--cluster local:N: SIGKILL of the sweep leaves no worker process, and our guard is armed in each worker."""
+    pytest.importorskip("distributed")
+    pids, guards = tmp_path / "pids", tmp_path / "guards"
+    script = textwrap.dedent(f"""
+        import os, threading, time
+        from teleradlab.sweep.run import _executor
+
+        def work(_):
+            with open({str(pids)!r}, "a") as fh:
+                fh.write(f"{{os.getpid()}}\\n")
+            time.sleep(120)
+
+        def guarded():
+            return any(t.name == "teleradlab-parent-watchdog" for t in threading.enumerate())
+
+        if __name__ == "__main__":
+            client = _executor(None, None, "local:2")
+            with open({str(guards)!r}, "w") as fh:
+                fh.write(" ".join(str(v) for v in client.run(guarded).values()))
+            futures = [client.submit(work, i, pure=False) for i in range(2)]
+            time.sleep(120)
+    """)
+    (tmp_path / "sweeper.py").write_text(script)
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "sweeper.py")], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    below: set[int] = set()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and (not pids.exists() or len(pids.read_text().split()) < 2):
+            assert proc.poll() is None, "the sweep ended before its workers ran"
+            time.sleep(0.2)
+        workers = {int(p) for p in pids.read_text().split()}
+        assert guards.read_text().split() == ["True", "True"]  # DieWithParent ran in both workers
+        below = _descendants(proc.pid)
+        assert len(workers) == 2 and workers <= below and all(_alive(p) for p in workers)
+        proc.send_signal(signal.SIGKILL)  # no cleanup handler can run
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(p) for p in below):
+            time.sleep(0.1)
+        assert not [p for p in below if _alive(p)], "processes of the killed sweep outlived it"
+    finally:
+        proc.kill()
+        for p in below:
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)
+
+
 def _fake_service(banner: bytes) -> tuple[socket.socket, int]:
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
