@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from teleradlab.errors import ParameterError
 from teleradlab.imaging.phantoms import (
     ct_noise,
     ellipse,
@@ -105,7 +106,11 @@ def ct_textures(shape: tuple[int, int], n: int, step: int, rng: np.random.Genera
     texture as neighbouring slices of a real body do, and only one field in ``step``
     costs an FFT.
     """
-    seeds = rng.bit_generator.seed_seq.spawn((n - 1) // step + 2)
+    seed_seq = rng.bit_generator.seed_seq
+    if not isinstance(seed_seq, np.random.SeedSequence):
+        raise ParameterError("rng must come from a SeedSequence (np.random.default_rng(seed)) so that the texture "
+                             "fields can be spawned from it", where="rng")
+    seeds = seed_seq.spawn((n - 1) // step + 2)
     drawn: dict[int, np.ndarray] = {}
 
     def key(j: int) -> np.ndarray:

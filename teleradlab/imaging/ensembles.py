@@ -77,7 +77,7 @@ def make_signal(roi: int, signal: Any = None) -> np.ndarray:
         if signal.shape != (roi, roi):
             raise ParameterError(f"signal must be ({roi}, {roi}), got {signal.shape}", where="signal")
         return signal.astype(np.float64)
-    spec = {"shape": "gaussian", "amplitude": 5.0, "radius_px": roi / 16}
+    spec: dict[str, Any] = {"shape": "gaussian", "amplitude": 5.0, "radius_px": roi / 16}  # values as the caller gave them
     if signal is not None:
         if not isinstance(signal, dict):
             raise ParameterError("signal must be None, an array or a dict", where="signal")

@@ -11,12 +11,14 @@ derived from the seed, so a generated dataset is reproducible file for file.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
+    UID,
     ComputedRadiographyImageStorage,
     CTImageStorage,
     DigitalMammographyXRayImageStorageForPresentation,
@@ -266,11 +268,12 @@ def _build_us(shape, n, seeds, rng, specs, spacing, spec):
     return frames, placed
 
 
-_BUILDERS = {
+#: Per modality: (shape, n, seeds, rng, specs, spacing, spec) -> (frames, placed lesions).
+_BUILDERS: dict[str, Callable[..., tuple[list, list]]] = {
     "CT": _build_ct,
     "CR": _build_projection,
     "DX": _build_projection,
-    "MG": lambda *a: _build_projection(*a, mammo=True),
+    "MG": functools.partial(_build_projection, mammo=True),
     "MR": _build_mr,
     "US": _build_us,
 }
@@ -282,8 +285,8 @@ def _base_dataset(mod: str, seed: int, sop_class: str, sop_uid: str, study_uid: 
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = sop_class
-    ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
+    ds.file_meta.MediaStorageSOPClassUID = UID(sop_class)  # pydicom stores a UI value as a UID either way
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
     ds.SpecificCharacterSet = "ISO_IR 100"
     ds.SOPClassUID, ds.SOPInstanceUID = sop_class, sop_uid
     # Patient
