@@ -99,11 +99,13 @@ def network_map(scenario: Scenario, *, ax: Any = None, res: SimulationResult | N
     for s in scenario.sites:
         vol = sum(m.studies_per_day for m in s.modalities.values())
         ax.scatter(s.location[1], s.location[0], s=30 + 3 * np.sqrt(vol) * 4, color="tab:blue", zorder=2)
-        places.setdefault(tuple(s.location), []).append((f"{s.name} ({vol:g}/day)", "black"))
+        lat, lon = s.location
+        places.setdefault((lat, lon), []).append((f"{s.name} ({vol:g}/day)", "black"))
     for c in scenario.centres:
         staff = sum(g.count for g in c.groups)
         ax.scatter(c.location[1], c.location[0], marker="s", s=60 + 20 * staff, color="tab:red", zorder=3)
-        places.setdefault(tuple(c.location), []).append((f"{c.name} ({staff} rad.)", "tab:red"))
+        lat, lon = c.location
+        places.setdefault((lat, lon), []).append((f"{c.name} ({staff} rad.)", "tab:red"))
     for (lat, lon), names in places.items():  # one label per place: sites and centres often share a town
         colour = names[0][1] if len({c for _, c in names}) == 1 else "black"
         labels.insert(0, (lon, lat, "\n".join(n for n, _ in names), {"fontsize": 8, "color": colour}))
@@ -156,7 +158,7 @@ def _place_labels(ax: Any, labels: list[tuple[float, float, str, dict]]) -> None
     for x, y, text, style in labels:
         style = dict(style)
         anchors = style.pop("_anchors", [(x, y)])  # other points the label may be tied to (along a link)
-        best = None
+        best: tuple[float, Any, Any] | None = None  # (cost, annotation, its box)
         for (ax_x, ax_y), (dx, dy, ha, va) in ((a, s) for s in _LABEL_SPOTS for a in anchors):
             ann = ax.annotate(text, (ax_x, ax_y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
                               **style)
@@ -171,6 +173,7 @@ def _place_labels(ax: Any, labels: list[tuple[float, float, str, dict]]) -> None
                 ann.remove()
             if cost == 0:
                 break
+        assert best is not None  # every label has at least one anchor and _LABEL_SPOTS is not empty
         taken.append(best[2])
 
 

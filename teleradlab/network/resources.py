@@ -58,12 +58,12 @@ def shift_intervals(shift: Shift, tz: str, start: dt.date, days: int, t0: dt.dat
                         minutes_since(t0, end.replace(tzinfo=zone).astimezone(dt.UTC))))
     out.sort()
     merged: list[list[float]] = []
-    for a, b in out:
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
+    for lo, hi in out:
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
         else:
-            merged.append([a, b])
-    return [(a, b) for a, b in merged]
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
 
 
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
