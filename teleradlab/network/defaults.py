@@ -78,10 +78,12 @@ WORKSTATION_POLICY = "none"
 #: ``streamed``: reading starts when the first image is on screen (the definition of "time to first
 #: image"); how many a radiologist wants before scrolling is not published: an assumption.
 STREAM_FIRST_IMAGES = 1
-#: ``streamed`` retrieves with WADO-RS, one Retrieve Instance request per instance (DICOM PS3.18
-#: section 10.4); the transfer model's HTTP multipart protocol (``stow-rs``) with one instance per request.
-STREAM_PROTOCOL = "stow-rs"
-STREAM_BATCH = 1
+#: ``streamed`` retrieves with DICOMweb WADO-RS: one Retrieve Study request, the instances streamed back
+#: as one multipart response (DICOM PS3.18 section 10.4), so a viewer can show each as it arrives.
+STREAM_PROTOCOL = "wado-rs"
+#: ``on_demand`` retrieves with C-GET (DICOM PS3.4 Annex C.4.3: the archive's C-STORE sub-operations on
+#: the viewer's association), the DIMSE retrieve a PACS workstation uses without DICOMweb.
+ON_DEMAND_PROTOCOL = "cget"
 #: ``progressive: true``: the first pass is two resolution levels down; each wavelet level halves rows
 #: and columns (ISO/IEC 15444-1 Annex F), leaving 1/16 of the pixels. Its bytes and decode time are
 #: taken as 1/16 of the full image's: an assumption (low levels compress less well than the average).

@@ -168,6 +168,54 @@ def _chunked(arrival: np.ndarray, sizes: np.ndarray, chunk: int) -> np.ndarray:
     return np.interp(need, ends, arrival)
 
 
+def _check_protocol(protocol: str) -> None:
+    if protocol not in RETRIEVAL_PROTOCOLS:
+        raise ScenarioError(f"unknown protocol {protocol!r}; known: {', '.join(RETRIEVAL_PROTOCOLS)}",
+                            where="protocol")
+
+
+def _decode_times(decode_ms: float | Sequence[float], n: int) -> np.ndarray:
+    """Each instance's decode time in seconds (one value: every instance the same)."""
+    dec = np.atleast_1d(np.asarray(decode_ms, dtype=float)) / 1000.0
+    if dec.size == 1:
+        dec = np.full(n, dec[0])
+    if dec.size != n or not np.all(np.isfinite(dec)) or np.any(dec < 0):
+        raise ScenarioError(f"must be one time >= 0 ms or one per instance ({n}), got {decode_ms!r}",
+                            where="decode_ms")
+    return dec
+
+
+def _arrivals(sizes: np.ndarray, bandwidth_mbps: float, rtt_ms: float, protocol: str, rc: RetrievalConstants,
+              tc: TransferConstants) -> tuple[np.ndarray, TransferTiming]:
+    """When each instance has arrived (before a WADO-RS reader's chunking), and the transfer model's timing.
+
+    An instance's arrival does not depend on the instances after it (one stream, or one
+    association's sub-operations in order): the first ``n`` of a larger study arrive as a
+    study of ``n`` would (:func:`retrieval_by_count` relies on it).
+    """
+    rtt = rtt_ms / 1000.0
+    if protocol == "wado-rs":
+        c = tc.with_values(assoc_setup_rtts=rc.wado_setup_rtts, assoc_fixed_s=rc.wado_fixed_s, instance_rtts=0.0,
+                           instance_fixed_s=0.0, cstore_efficiency=tc.stow_efficiency)
+        # one continuous stream: the first k instances arrive when their bytes together have crossed
+        # (slow start runs across instance boundaries), plus the archive's work on the k before
+        ends = np.cumsum(sizes)
+        stream = [predict([e], bandwidth_mbps=bandwidth_mbps, rtt_ms=rtt_ms, protocol="cstore", nodelay=True,
+                          constants=c) for e in ends]
+        return np.array([s.first_image_s for s in stream]) + rc.wado_instance_s * np.arange(sizes.size), stream[-1]
+    c = tc.with_values(assoc_fixed_s=rc.cget_fixed_s, instance_fixed_s=rc.cget_instance_s,
+                       instance_rtts=rc.cget_instance_rtts)
+    t = predict(sizes, bandwidth_mbps=bandwidth_mbps, rtt_ms=rtt_ms, protocol="cstore", nodelay=True, constants=c)
+    per_wait = c.instance_rtts * rtt + c.instance_fixed_s
+    first = t.first_image_s + rc.cget_request_rtts * rtt  # the C-GET-RQ travels to the archive first
+    # a sub-operation takes at least cget_instance_rtts round trips; one whose bytes take longer than
+    # the extra round trips hides them (the lab's Orthanc: 2 round trips for a 52 kB instance at
+    # 1000 Mbit/s, one round trip plus the bytes for 0.5 MB at 10 Mbit/s)
+    send = np.diff(t.instance_done_s) - per_wait  # each later instance's bytes, as the model sends them
+    cycle = np.maximum(send + rtt, c.instance_rtts * rtt) + c.instance_fixed_s
+    return first + np.concatenate([[0.0], np.cumsum(cycle)]), t
+
+
 def predict_retrieval(image_bytes: float | Sequence[float] | np.ndarray, decode_ms: float | Sequence[float],
                       *, bandwidth_mbps: float, rtt_ms: float, protocol: str = "wado-rs",
                       n_instances: int | None = None, chunk_bytes: int | None = 65536, constants: RetrievalConstants | None = None,
@@ -218,49 +266,104 @@ def predict_retrieval(image_bytes: float | Sequence[float] | np.ndarray, decode_
         For an unknown protocol or a negative decode time (and whatever
         :func:`predict` rejects), naming the parameter.
     """
-    if protocol not in RETRIEVAL_PROTOCOLS:
-        raise ScenarioError(f"unknown protocol {protocol!r}; known: {', '.join(RETRIEVAL_PROTOCOLS)}",
-                            where="protocol")
+    _check_protocol(protocol)
     sizes = np.atleast_1d(np.asarray(image_bytes, dtype=float))
     if sizes.size == 1 and n_instances is not None:
         sizes = np.full(int(n_instances), sizes[0])
-    dec = np.atleast_1d(np.asarray(decode_ms, dtype=float)) / 1000.0
-    if dec.size == 1:
-        dec = np.full(sizes.size, dec[0])
-    if dec.size != sizes.size or not np.all(np.isfinite(dec)) or np.any(dec < 0):
-        raise ScenarioError(f"must be one time >= 0 ms or one per instance ({sizes.size}), got {decode_ms!r}",
-                            where="decode_ms")
+    dec = _decode_times(decode_ms, sizes.size)
     rc = DEFAULT_RETRIEVAL if constants is None else constants
     tc = DEFAULT_CONSTANTS if transfer_constants is None else transfer_constants
-    rtt = rtt_ms / 1000.0
-    if protocol == "wado-rs":
-        c = tc.with_values(assoc_setup_rtts=rc.wado_setup_rtts, assoc_fixed_s=rc.wado_fixed_s, instance_rtts=0.0,
-                           instance_fixed_s=0.0, cstore_efficiency=tc.stow_efficiency,
-                           pacing_rtts=0.0)  # one bulk stream: not app-limited flights
-        # one continuous stream: the first k instances arrive when their bytes together have crossed
-        # (slow start runs across instance boundaries), plus the archive's work on the k before
-        ends = np.cumsum(sizes)
-        stream = [predict([e], bandwidth_mbps=bandwidth_mbps, rtt_ms=rtt_ms, protocol="cstore", nodelay=True,
-                          constants=c) for e in ends]
-        t = stream[-1]
-        arrival = np.array([s.first_image_s for s in stream]) + rc.wado_instance_s * np.arange(sizes.size)
-        if chunk_bytes:
-            arrival = _chunked(arrival, sizes, int(chunk_bytes))
-    else:
-        c = tc.with_values(assoc_fixed_s=rc.cget_fixed_s, instance_fixed_s=rc.cget_instance_s,
-                           instance_rtts=rc.cget_instance_rtts,
-                           pacing_rtts=0.0)  # the fitted cget_instance_rtts floor holds the pacing
-        t = predict(sizes, bandwidth_mbps=bandwidth_mbps, rtt_ms=rtt_ms, protocol="cstore", nodelay=True,
-                    constants=c)
-        per_wait = c.instance_rtts * rtt + c.instance_fixed_s
-        first = t.first_image_s + rc.cget_request_rtts * rtt  # the C-GET-RQ travels to the archive first
-        # a sub-operation takes at least cget_instance_rtts round trips; one whose bytes take longer than
-        # the extra round trips hides them (the lab's Orthanc: 2 round trips for a 52 kB instance at
-        # 1000 Mbit/s, one round trip plus the bytes for 0.5 MB at 10 Mbit/s)
-        send = np.diff(t.instance_done_s) - per_wait  # each later instance's bytes, as the model sends them
-        cycle = np.maximum(send + rtt, c.instance_rtts * rtt) + c.instance_fixed_s
-        arrival = first + np.concatenate([[0.0], np.cumsum(cycle)])
+    arrival, t = _arrivals(sizes, bandwidth_mbps, rtt_ms, protocol, rc, tc)
+    if protocol == "wado-rs" and chunk_bytes:
+        arrival = _chunked(arrival, sizes, int(chunk_bytes))
     decoded = viewer_decode(arrival, dec)
     bound = bool(np.all(arrival[1:] <= decoded[:-1])) if sizes.size > 1 else False
     return RetrievalTiming(first_image_s=float(decoded[0]), loaded_s=float(decoded[-1]), arrival_s=arrival,
                            decoded_s=decoded, decode_bound=bound, transfer=t, protocol=protocol)
+
+
+@dataclass(frozen=True)
+class CountTimings:
+    """What :func:`retrieval_by_count` returns: one entry per study size asked for.
+
+    Attributes
+    ----------
+    counts : numpy.ndarray
+        Instances in each study (as given).
+    last_arrival_s : numpy.ndarray
+        When the study's last instance has arrived at the viewer (the whole study is local).
+    first_k_s : numpy.ndarray
+        When the first ``min(first_k, count)`` instances are decoded (on screen).
+    loaded_s : numpy.ndarray
+        When every instance is decoded.
+    """
+
+    counts: np.ndarray
+    last_arrival_s: np.ndarray
+    first_k_s: np.ndarray
+    loaded_s: np.ndarray
+
+
+def retrieval_by_count(image_bytes: float, decode_ms: float, counts: Sequence[int] | np.ndarray, *,
+                       first_k: int = 1, bandwidth_mbps: float, rtt_ms: float, protocol: str = "wado-rs",
+                       chunk_bytes: int | None = 65536, constants: RetrievalConstants | None = None,
+                       transfer_constants: TransferConstants | None = None) -> CountTimings:
+    """:func:`predict_retrieval` for many studies of equal instances that differ only in their count.
+
+    For each ``n`` in ``counts`` the result equals
+    ``predict_retrieval(image_bytes, decode_ms, n_instances=n, ...)`` (same floats): its
+    ``arrival_s[-1]``, ``decoded_s[min(first_k, n) - 1]`` and ``loaded_s``. The
+    retrieval of the largest study is modelled once; a smaller study's instances
+    arrive as that study's first ``n`` do (an instance's arrival does not depend on
+    those after it), and only the WADO-RS reader's chunking of the stream's end and
+    the viewer's decoding are redone per distinct count. A simulation with thousands
+    of studies of a few hundred distinct sizes therefore costs one retrieval per
+    modality, not one per size.
+
+    Parameters
+    ----------
+    image_bytes : float
+        Each instance's size in bytes as stored in the archive.
+    decode_ms : float
+        The viewer's decode time per instance, ms.
+    counts : sequence of int
+        Instances per study (each at least 1).
+    first_k : int
+        Which decoded instance ``first_k_s`` reports (the ``first_k``-th, or the last of
+        a smaller study).
+    bandwidth_mbps, rtt_ms, protocol, chunk_bytes, constants, transfer_constants : see predict_retrieval
+        As for :func:`predict_retrieval`.
+
+    Returns
+    -------
+    CountTimings
+
+    Raises
+    ------
+    ScenarioError
+        For counts or ``first_k`` below 1 or not whole, and whatever
+        :func:`predict_retrieval` rejects, naming the parameter.
+    """
+    _check_protocol(protocol)
+    n_of = np.asarray(counts)
+    if n_of.ndim != 1 or n_of.size == 0 or not np.all(np.isfinite(n_of)) or np.any(n_of < 1) \
+            or np.any(n_of != np.round(n_of)):
+        raise ScenarioError(f"must be a non-empty list of whole numbers >= 1, got {counts!r}", where="counts")
+    if int(first_k) != first_k or first_k < 1:
+        raise ScenarioError(f"must be a whole number >= 1, got {first_k!r}", where="first_k")
+    n_of = n_of.astype(np.int64)
+    distinct = np.unique(n_of)
+    sizes = np.full(int(distinct[-1]), float(image_bytes))
+    dec = _decode_times(decode_ms, sizes.size)
+    rc = DEFAULT_RETRIEVAL if constants is None else constants
+    tc = DEFAULT_CONSTANTS if transfer_constants is None else transfer_constants
+    arrival_all, _ = _arrivals(sizes, bandwidth_mbps, rtt_ms, protocol, rc, tc)
+    last, first, loaded = (np.empty(distinct.size) for _ in range(3))
+    for j, n in enumerate(distinct):
+        arrival = arrival_all[:n]
+        if protocol == "wado-rs" and chunk_bytes:  # the stream ends after the n-th instance
+            arrival = _chunked(arrival, sizes[:n], int(chunk_bytes))
+        decoded = viewer_decode(arrival, dec[:n])
+        last[j], first[j], loaded[j] = arrival[-1], decoded[min(int(first_k), n) - 1], decoded[-1]
+    at = np.searchsorted(distinct, n_of)
+    return CountTimings(counts=n_of, last_arrival_s=last[at], first_k_s=first[at], loaded_s=loaded[at])

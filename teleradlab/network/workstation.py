@@ -10,30 +10,37 @@ A centre's ``workstation:`` key says how studies reach its screens (the reading 
     of the network model is that push); opening it costs decoding only: the first
     image after one frame's decode, the whole study after every frame's.
 ``on_demand``
-    The study stays in the archive until a radiologist opens it; it is then fetched
-    over the centre's ``archive`` link (:func:`teleradlab.network.transfer.predict`
-    with the link's protocol: C-GET/C-MOVE retrieve with C-STORE sub-operations,
-    DICOM PS3.4 C.4.2-C.4.3, so ``cstore`` by default) and decoded after it has
-    arrived: first image = transfer + one decode, loaded = transfer + every decode.
+    The study stays in the archive until a radiologist opens it; the viewer then
+    retrieves it over the centre's ``archive`` link and decodes it once the whole
+    study is local: first image = last instance arrived + one decode, loaded = last
+    instance arrived + every decode. The retrieve is C-GET by default (the archive's
+    C-STORE sub-operations on the viewer's association, DICOM PS3.4 C.4.3), or
+    WADO-RS (``protocol: wado-rs``).
 ``streamed``
-    DICOMweb WADO-RS, instance by instance (PS3.18 10.4): the viewer decodes each
+    DICOMweb WADO-RS by default (one Retrieve Study request, the instances streamed
+    back as one multipart response, PS3.18 10.4), or C-GET: the viewer decodes each
     instance as it arrives (one decoder, in arrival order), and reading can start once
-    the first ``first_images`` are on screen. The retrieve is modelled with the
-    transfer model's ``stow-rs`` protocol (HTTP multipart on one connection, the
-    mirror of WADO-RS) with one instance per request unless the archive link says
-    otherwise (``protocol``, ``batch``). With
+    the first ``first_images`` are on screen. With
     ``progressive: true`` (JPEG 2000 and HTJ2K only: their codestreams are ordered by
     resolution, ISO/IEC 15444-1 Annex B) the viewer first fetches and decodes a
     low-resolution pass of the first images (:data:`~teleradlab.network.defaults.PROGRESSIVE_FRACTION`
     of their bytes and decode time); the whole study is loaded when the
     full-resolution stream has arrived and been decoded, as without the pass.
 
+Both fetches are :func:`teleradlab.network.retrieval.predict_retrieval` (through
+:func:`~teleradlab.network.retrieval.retrieval_by_count`, which gives the same
+numbers for many study sizes at once): the retrieval model measured against a real
+Orthanc with DICOMweb across the emulated WAN (:mod:`teleradlab.netlab.retrieve`).
+The archive link is ``{bandwidth_mbps, rtt_ms, protocol}`` with ``protocol`` one of
+:data:`~teleradlab.network.retrieval.RETRIEVAL_PROTOCOLS`.
+
 Decode time per frame comes from the measured decode table
 (:func:`teleradlab.compression.decode_cost.decode_table`) for the codec the modality
 is sent with (``compression:``; ``uncompressed`` otherwise). A modality the table has
 not measured takes the measured modality of the nearest frame size, scaled by the
 ratio of frame sizes (decoders run at a roughly constant throughput in MB/s), and
-:func:`decode_seconds` says so.
+:func:`decode_seconds` says so. A codec the table has not measured at all is a
+:class:`~teleradlab.errors.ScenarioError` when the scenario is loaded (:func:`parse`).
 
 How the engines use it (:func:`teleradlab.network.resources.prepare` precomputes,
 per study and centre, ``first`` = minutes from opening to the first image and
@@ -52,20 +59,37 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from teleradlab.errors import ScenarioError
 from teleradlab.network import defaults as D
-
-if TYPE_CHECKING:  # scenario imports this module
-    from teleradlab.network.scenario import Link
+from teleradlab.network.retrieval import RETRIEVAL_PROTOCOLS, CountTimings, retrieval_by_count
 
 #: Reading policies a centre's ``workstation:`` may name.
 POLICIES: tuple[str, ...] = ("none", "prefetch", "on_demand", "streamed")
 #: Codecs with a progressive-resolution mode (a codestream ordered by resolution level).
 PROGRESSIVE_CODECS: frozenset[str] = frozenset({"jpeg2000", "jpeg2000-lossless", "htj2k", "htj2k-lossless"})
+
+
+@dataclass(frozen=True)
+class Archive:
+    """The link a workstation retrieves studies over, from the archive.
+
+    Attributes
+    ----------
+    bandwidth_mbps : float
+        Link rate, Mbit/s.
+    rtt_ms : float
+        Round trip, ms.
+    protocol : str
+        ``"wado-rs"`` or ``"cget"`` (:data:`~teleradlab.network.retrieval.RETRIEVAL_PROTOCOLS`).
+    """
+
+    bandwidth_mbps: float
+    rtt_ms: float
+    protocol: str
 
 
 @dataclass(frozen=True)
@@ -76,7 +100,7 @@ class Workstation:
     ----------
     policy : str
         One of :data:`POLICIES`.
-    archive : Link or None
+    archive : Archive or None
         The archive→reader link (``on_demand`` and ``streamed``).
     first_images : int
         Images on screen before reading can start (``streamed``).
@@ -85,13 +109,13 @@ class Workstation:
     """
 
     policy: str = D.WORKSTATION_POLICY
-    archive: Link | None = None
+    archive: Archive | None = None
     first_images: int = D.STREAM_FIRST_IMAGES
     progressive: bool = False
 
 
 def parse(v: Any, where: str, centre: str, compression: dict[str, tuple[str, float]],
-          transfer_options: Any) -> Workstation:
+          transfer_options: Any = None) -> Workstation:
     """Validate a centre's ``workstation:`` value (a policy name or a mapping).
 
     Parameters
@@ -101,11 +125,14 @@ def parse(v: Any, where: str, centre: str, compression: dict[str, tuple[str, flo
     where : str
         Its key path (``centres[0].workstation``).
     centre : str
-        The centre's name (the archive link's far end).
+        The centre's name (for messages).
     compression : dict
-        The scenario's compression per modality (a progressive pass needs JPEG 2000 or HTJ2K).
-    transfer_options : callable
-        ``scenario._transfer_options``: validates a link's protocol and options.
+        The scenario's compression per modality: a progressive pass needs JPEG 2000 or
+        HTJ2K, and every codec a workstation decodes needs a measured decode time.
+    transfer_options : object, optional
+        Not used: the archive link is a retrieval (:data:`RETRIEVAL_PROTOCOLS`), whose
+        options are validated here; accepted because the scenario loader passes its
+        link-option validator.
 
     Returns
     -------
@@ -114,11 +141,12 @@ def parse(v: Any, where: str, centre: str, compression: dict[str, tuple[str, flo
     Raises
     ------
     ScenarioError
-        An unknown policy or key, an archive link where none applies or missing where
-        one is needed, ``progressive`` with a codec that has no progressive mode; the
-        key path names the place.
+        An unknown policy, key or retrieve protocol, an archive link where none applies
+        or missing where one is needed, ``progressive`` with a codec that has no
+        progressive mode, a codec the decode table has not measured; the key path names
+        the place.
     """
-    from teleradlab.network.scenario import Link, _keys, _num
+    from teleradlab.network.scenario import _keys, _num
 
     if v is None:
         return Workstation()
@@ -136,18 +164,16 @@ def parse(v: Any, where: str, centre: str, compression: dict[str, tuple[str, flo
     if policy in ("on_demand", "streamed"):
         if "archive" not in v:
             raise ScenarioError(f"policy {policy} fetches studies from the archive: give the archive link "
-                                "(bandwidth_mbps, rtt_ms, protocol and its options)", where=f"{where}.archive")
+                                f"(bandwidth_mbps, rtt_ms and optionally protocol: {' or '.join(RETRIEVAL_PROTOCOLS)})",
+                                where=f"{where}.archive")
         aw = f"{where}.archive"
-        raw = v["archive"]
-        _keys(raw, {"bandwidth_mbps", "rtt_ms", "protocol", "nodelay", "associations", "async_ops", "window_kb",
-                    "batch"}, aw, ("bandwidth_mbps", "rtt_ms"))
-        if policy == "streamed":  # WADO-RS: one instance per HTTP request, unless told otherwise
-            raw = {"protocol": D.STREAM_PROTOCOL, **raw}
-            if raw["protocol"] == "stow-rs":
-                raw.setdefault("batch", D.STREAM_BATCH)
-        archive = Link(site="archive", centre=centre, bandwidth_mbps=_num(raw["bandwidth_mbps"], f"{aw}.bandwidth_mbps",
-                                                                          positive=True),
-                       rtt_ms=_num(raw["rtt_ms"], f"{aw}.rtt_ms", nonneg=True), **transfer_options(raw, aw))
+        raw = _keys(v["archive"], {"bandwidth_mbps", "rtt_ms", "protocol"}, aw, ("bandwidth_mbps", "rtt_ms"))
+        protocol = raw.get("protocol", D.ON_DEMAND_PROTOCOL if policy == "on_demand" else D.STREAM_PROTOCOL)
+        if protocol not in RETRIEVAL_PROTOCOLS:
+            raise ScenarioError(f"unknown protocol {protocol!r}; a workstation retrieves with "
+                                f"{' or '.join(RETRIEVAL_PROTOCOLS)}", where=f"{aw}.protocol")
+        archive = Archive(bandwidth_mbps=_num(raw["bandwidth_mbps"], f"{aw}.bandwidth_mbps", positive=True),
+                          rtt_ms=_num(raw["rtt_ms"], f"{aw}.rtt_ms", nonneg=True), protocol=protocol)
     elif "archive" in v:
         raise ScenarioError(f"policy {policy} does not fetch from an archive: remove 'archive'", where=f"{where}.archive")
     first = v.get("first_images", D.STREAM_FIRST_IMAGES)
@@ -164,7 +190,30 @@ def parse(v: Any, where: str, centre: str, compression: dict[str, tuple[str, flo
                     else "no modality is compressed")
             raise ScenarioError(f"progressive needs a codec with a progressive mode "
                                 f"({', '.join(sorted(PROGRESSIVE_CODECS))}); {what}", where=f"{where}.progressive")
+    if policy != "none":
+        _check_decodable(compression, where, centre, policy)
     return Workstation(policy=policy, archive=archive, first_images=int(x), progressive=progressive)
+
+
+def _codec(syntax: str) -> str:
+    """The decode table's name for a compression syntax (``none``: reading the native file)."""
+    from teleradlab.compression.decode_cost import UNCOMPRESSED
+
+    return UNCOMPRESSED if syntax in ("none", UNCOMPRESSED) else syntax
+
+
+def _check_decodable(compression: dict[str, tuple[str, float]], where: str, centre: str, policy: str) -> None:
+    """Every codec a workstation decodes has a measured decode time; else a ScenarioError at its key path."""
+    t = _table()
+    measured = set(t.codec)
+    for m, (syntax, _) in sorted(compression.items()):
+        if _codec(syntax) not in measured:
+            raise ScenarioError(
+                f"{syntax} has no measured decode time in {t.attrs.get('source', 'the decode table')} (it has "
+                f"{', '.join(sorted(measured))}), and centre {centre!r} decodes every image it shows "
+                f"({where}: {policy}); send {m} with a measured codec, measure this one with "
+                "teleradlab.compression.decode_benchmark(), or use workstation policy none",
+                where=f"compression.{m}.syntax")
 
 
 @functools.lru_cache(maxsize=1)
@@ -197,10 +246,10 @@ def decode_seconds(codec: str, modality: str, raw_bytes_per_image: float) -> tup
     ScenarioError
         If the decode table has no row for the codec at all (naming the codecs it has).
     """
-    from teleradlab.compression.decode_cost import UNCOMPRESSED, ms_per_frame
+    from teleradlab.compression.decode_cost import ms_per_frame
 
     t = _table()
-    name = UNCOMPRESSED if codec in ("none", UNCOMPRESSED) else codec
+    name = _codec(codec)
     src = t.attrs.get("source", "the decode table")
     rows = t[t.codec == name]
     if rows.empty:
@@ -217,11 +266,41 @@ def decode_seconds(codec: str, modality: str, raw_bytes_per_image: float) -> tup
             f"(no {modality} measurement)")
 
 
-def _pipeline(arrivals: np.ndarray, decode_s: float) -> np.ndarray:
-    """When each frame is on screen: one decoder, frames in arrival order, each ``decode_s`` seconds."""
-    from teleradlab.network.retrieval import viewer_decode
+def _retrieve(archive: Archive, counts: np.ndarray, bytes_per_instance: float, decode_s: float,
+              first_k: int) -> CountTimings:
+    """The fetch from the archive: :func:`~teleradlab.network.retrieval.predict_retrieval` per study size."""
+    return retrieval_by_count(bytes_per_instance, decode_s * 1000.0, counts, first_k=first_k,
+                              bandwidth_mbps=archive.bandwidth_mbps, rtt_ms=archive.rtt_ms, protocol=archive.protocol)
 
-    return viewer_decode(np.sort(np.asarray(arrivals, float)), decode_s)
+
+@functools.lru_cache(maxsize=1024)
+def _open_by_count(ws: Workstation, counts: tuple[int, ...], bytes_per_instance: float,
+                   decode_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds to the first image(s) and to loaded for studies of each size in ``counts`` (read-only arrays)."""
+    n = np.asarray(counts, dtype=np.int64)
+    first: np.ndarray
+    loaded: np.ndarray
+    if ws.policy == "none":
+        first, loaded = np.zeros(n.size), np.zeros(n.size)
+    elif ws.policy == "prefetch":
+        first, loaded = np.full(n.size, decode_s), n * decode_s
+    else:
+        assert ws.archive is not None  # parse() requires it for on_demand and streamed
+        if ws.policy == "on_demand":  # the whole study is retrieved, then decoded
+            r = _retrieve(ws.archive, n, bytes_per_instance, decode_s, 1)
+            first, loaded = r.last_arrival_s + decode_s, r.last_arrival_s + n * decode_s
+        else:  # streamed: decoded as the instances arrive, reading starts with the first_images-th
+            r = _retrieve(ws.archive, n, bytes_per_instance, decode_s, ws.first_images)
+            first, loaded = r.first_k_s, r.loaded_s
+            if ws.progressive:  # a low-resolution pass of the first images first
+                f = D.PROGRESSIVE_FRACTION
+                low = _retrieve(ws.archive, np.minimum(n, ws.first_images), bytes_per_instance * f, decode_s * f,
+                                ws.first_images)
+                first = low.loaded_s
+                loaded = np.maximum(loaded, first)
+    for a in (first, loaded):
+        a.setflags(write=False)
+    return first, loaded
 
 
 def open_seconds(ws: Workstation, images: int, bytes_per_instance: float, decode_s: float) -> tuple[float, float]:
@@ -244,31 +323,17 @@ def open_seconds(ws: Workstation, images: int, bytes_per_instance: float, decode
         ``first_image_s``, ``loaded_s``; for ``streamed`` the first is when the first
         ``first_images`` are on screen (reading can start).
     """
-    n = int(images)
-    if ws.policy == "none":
-        return 0.0, 0.0
-    if ws.policy == "prefetch":
-        return decode_s, n * decode_s
-    assert ws.archive is not None  # parse() requires it for on_demand and streamed
-    timing = ws.archive.timing(n, float(bytes_per_instance))
-    if ws.policy == "on_demand":
-        return timing.total_s + decode_s, timing.total_s + n * decode_s
-    k = min(ws.first_images, n)
-    shown = _pipeline(timing.instance_done_s, decode_s)
-    loaded = float(shown[-1])
-    if not ws.progressive:
-        return float(shown[k - 1]), loaded
-    f = D.PROGRESSIVE_FRACTION
-    low = ws.archive.timing(k, float(bytes_per_instance) * f)
-    first = float(_pipeline(low.instance_done_s, decode_s * f)[k - 1])
-    return first, max(loaded, first)
+    first, loaded = _open_by_count(ws, (int(images),), float(bytes_per_instance), float(decode_s))
+    return float(first[0]), float(loaded[0])
 
 
 def study_open_minutes(scenario: Any, wl: Any) -> tuple[np.ndarray, np.ndarray]:
     """Each study's first-image and loaded minutes at each centre, by the centre's policy.
 
-    Computed once per distinct (modality, instances, instance size) and centre, so a
-    million studies cost a few hundred evaluations.
+    Studies of one modality, instance size and frame size share one retrieval for all
+    their sizes (:func:`~teleradlab.network.retrieval.retrieval_by_count`), and the
+    result is cached per (policy, sizes, instance size, decode time), so a million
+    studies cost one retrieval per modality and centre.
 
     Parameters
     ----------
@@ -287,24 +352,24 @@ def study_open_minutes(scenario: Any, wl: Any) -> tuple[np.ndarray, np.ndarray]:
     if n == 0 or all(c.workstation.policy == "none" for c in scenario.centres):
         return first, loaded
     raw_per_image = wl.bytes_raw / np.maximum(wl.images, 1)
-    keys = np.stack([wl.modality.astype(float), wl.images.astype(float), wl.bytes_per_instance.astype(float),
-                     raw_per_image.astype(float)], axis=1)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    keys = np.stack([wl.modality.astype(float), wl.bytes_per_instance.astype(float), raw_per_image.astype(float)],
+                    axis=1)
+    groups, group_of = np.unique(keys, axis=0, return_inverse=True)
+    group_of = group_of.ravel()
+    members = [np.flatnonzero(group_of == g) for g in range(len(groups))]
     for ci, c in enumerate(scenario.centres):
         ws = c.workstation
         if ws.policy == "none":
             continue
-        f = np.empty(len(uniq))
-        lo = np.empty(len(uniq))
-        for k, (mi, images, bpi, raw) in enumerate(uniq):
+        for (mi, bpi, raw), rows in zip(groups, members, strict=True):
             mod = wl.modalities[int(mi)]
-            codec = scenario.compression.get(mod, ("none", 1.0))[0]
-            dec, _ = decode_seconds(codec, mod, float(raw))
-            a, b = open_seconds(ws, int(images), float(bpi), dec)
-            f[k], lo[k] = a / 60.0, b / 60.0
-        first[:, ci] = f[inverse]
-        loaded[:, ci] = lo[inverse]
+            dec, _ = decode_seconds(scenario.compression.get(mod, ("none", 1.0))[0], mod, float(raw))
+            images = wl.images[rows]
+            counts = np.unique(images)
+            f, lo = _open_by_count(ws, tuple(int(k) for k in counts), float(bpi), dec)
+            at = np.searchsorted(counts, images)
+            first[rows, ci] = f[at] / 60.0
+            loaded[rows, ci] = lo[at] / 60.0
     if not (np.isfinite(first).all() and np.isfinite(loaded).all()):  # pragma: no cover - guarded by validation
         raise ScenarioError("a workstation time is not finite", where="centres.workstation")
     return first, loaded
@@ -331,5 +396,5 @@ def occupancy(first: float, loaded: float, work: float, speed: float) -> float:
     return first + max(work / speed, loaded - first)
 
 
-__all__ = ["POLICIES", "PROGRESSIVE_CODECS", "Workstation", "decode_seconds", "occupancy", "open_seconds", "parse",
+__all__ = ["POLICIES", "PROGRESSIVE_CODECS", "Archive", "Workstation", "decode_seconds", "occupancy", "open_seconds", "parse",
            "study_open_minutes"]

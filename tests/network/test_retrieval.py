@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from teleradlab.errors import ScenarioError
-from teleradlab.network.retrieval import RetrievalConstants, predict_retrieval, viewer_decode
+from teleradlab.network.retrieval import (
+    RetrievalConstants,
+    predict_retrieval,
+    retrieval_by_count,
+    viewer_decode,
+)
 from teleradlab.network.transfer import TransferConstants
 
 TC = TransferConstants(cstore_efficiency=0.9, stow_efficiency=0.8, instance_rtts=1.2, instance_fixed_s=0.003)
@@ -102,3 +107,35 @@ def test_bad_input_names_the_parameter(kwargs, where):
     with pytest.raises(ScenarioError) as exc:
         predict_retrieval(args.pop("image_bytes"), args.pop("decode_ms"), **args)
     assert where in str(exc.value)
+
+
+@pytest.mark.parametrize("protocol", ["wado-rs", "cget"])
+@pytest.mark.parametrize(("bw", "rtt", "chunk"), [(100.0, 100.0, 65536), (10.0, 20.0, 3 * SIZE + 1), (5.0, 40.0, None)])
+def test_by_count_is_predict_retrieval_per_study_size(protocol, bw, rtt, chunk):
+    """Many study sizes at once give exactly what one predict_retrieval per size gives (slow start, chunk ends)."""
+    counts = [7, 1, 40, 7, 23, 2, 40, 3]
+    for first_k in (1, 3, 50):
+        got = retrieval_by_count(SIZE, 12.5, counts, first_k=first_k, bandwidth_mbps=bw, rtt_ms=rtt,
+                                 protocol=protocol, chunk_bytes=chunk)
+        for j, n in enumerate(counts):
+            one = predict_retrieval(SIZE, 12.5, n_instances=n, bandwidth_mbps=bw, rtt_ms=rtt, protocol=protocol,
+                                    chunk_bytes=chunk)
+            assert got.last_arrival_s[j] == one.arrival_s[-1]
+            assert got.first_k_s[j] == one.decoded_s[min(first_k, n) - 1]
+            assert got.loaded_s[j] == one.loaded_s
+        np.testing.assert_array_equal(got.counts, counts)
+
+
+@pytest.mark.parametrize(("kwargs", "where"), [
+    ({"counts": [3, 0]}, "counts"),
+    ({"counts": [2.5]}, "counts"),
+    ({"counts": []}, "counts"),
+    ({"first_k": 0}, "first_k"),
+    ({"protocol": "c-move"}, "protocol"),
+    ({"decode_ms": float("nan")}, "decode_ms"),
+])
+def test_by_count_bad_input_names_the_parameter(kwargs, where):
+    args = {"counts": [3, 5], "decode_ms": 5.0, "bandwidth_mbps": BW, "rtt_ms": RTT} | kwargs
+    with pytest.raises(ScenarioError) as exc:
+        retrieval_by_count(SIZE, args.pop("decode_ms"), args.pop("counts"), **args)
+    assert exc.value.where == where

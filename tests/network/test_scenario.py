@@ -108,7 +108,7 @@ def test_defaults_documented_in_reference_csv(repo_root) -> None:
     assert text[("workstation_policy", "all")] == D.WORKSTATION_POLICY
     assert text[("workstation_stream_protocol", "all")] == D.STREAM_PROTOCOL
     assert get[("workstation_stream_first_images", "all")] == D.STREAM_FIRST_IMAGES
-    assert get[("workstation_stream_batch", "all")] == D.STREAM_BATCH
+    assert text[("workstation_on_demand_protocol", "all")] == D.ON_DEMAND_PROTOCOL
     assert get[("workstation_progressive_fraction", "all")] == D.PROGRESSIVE_FRACTION
     assert (ref["source"].str.strip().str.len() > 0).all()
 
