@@ -102,13 +102,14 @@ def plot(table: pd.DataFrame, *, x: str, y: str, hue: str | None = None, facet: 
         raise SweepError("a heat map needs hue= for its rows", where="plot(hue)")
     facets = sorted(df[facet].unique(), key=str) if facet else [None]
     if ax is None:
-        fig, axes = plt.subplots(1, len(facets), figsize=(5.2 * len(facets), 3.8), squeeze=False)
-        axes = axes[0]
+        fig, grid_axes = plt.subplots(1, len(facets), figsize=(5.2 * len(facets), 3.8), squeeze=False)
+        axes = list(grid_axes[0])
     else:
         fig, axes = ax.figure, [ax]
     for a, fv in zip(axes, facets, strict=False):
         sub = df if fv is None else df[df[facet] == fv]
         if kind == "heatmap":
+            assert hue is not None  # a heat map without hue was refused above
             grid = sub.groupby([hue, x])[y].mean().unstack(x)
             im = a.imshow(grid.to_numpy(dtype=float), aspect="auto", origin="lower", cmap="viridis")
             a.set_xticks(range(grid.shape[1]), [f"{v:g}" if isinstance(v, float) else str(v) for v in grid.columns])
@@ -120,9 +121,11 @@ def plot(table: pd.DataFrame, *, x: str, y: str, hue: str | None = None, facet: 
             for hv, g in groups:
                 stats = g.groupby(x)[y].agg(["mean", "std", "count"]).sort_index()
                 half = 1.96 * stats["std"].fillna(0) / np.sqrt(stats["count"])
-                line, = a.plot(stats.index, stats["mean"], marker="o",
-                               label=None if hv is None else f"{axis_label(hue, labels)} = {hv:g}"
-                               if isinstance(hv, int | float) else f"{axis_label(hue, labels)} = {hv}")
+                label = None  # one unlabelled line without hue
+                if hue:
+                    name = axis_label(hue, labels)
+                    label = f"{name} = {hv:g}" if isinstance(hv, int | float) else f"{name} = {hv}"
+                line, = a.plot(stats.index, stats["mean"], marker="o", label=label)
                 a.fill_between(stats.index, stats["mean"] - half, stats["mean"] + half, alpha=0.2,
                                color=line.get_color())
             a.legend(fontsize=8, title="lines: mean; bands: 95% CI", title_fontsize=8)
@@ -131,7 +134,7 @@ def plot(table: pd.DataFrame, *, x: str, y: str, hue: str | None = None, facet: 
         else:
             raise SweepError(f"unknown kind {kind!r}; use 'line' or 'heatmap'", where="plot(kind)")
         a.set_xlabel(axis_label(x, labels))
-        if fv is not None:
+        if facet and fv is not None:
             a.set_title(f"{axis_label(facet, labels)} = {fv}", fontsize=10)
     fig.tight_layout()
     return fig
