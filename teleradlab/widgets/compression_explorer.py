@@ -94,6 +94,7 @@ class CompressionExplorer:
         """Original | decoded | amplified difference, 8-bit, side by side."""
         from teleradlab.imaging.display import WINDOW_PRESETS, to_display
 
+        assert self.decoded is not None  # __init__ compresses (redraw) before anything is drawn
         a = to_display(self.original, self.window.value)
         b = to_display(self.decoded, self.window.value)
         width = WINDOW_PRESETS[self.window.value][1]

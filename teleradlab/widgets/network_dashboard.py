@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import html
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from teleradlab.errors import ParameterError
+
+if TYPE_CHECKING:
+    from teleradlab.network.results import SimulationResult
 
 _CSS_DPI = 96  # CSS pixels per inch
 
@@ -87,7 +90,7 @@ class NetworkDashboard:
         for s in (self.staff, self.bandwidth, self.ratio):
             s.observe(lambda _: self.redraw(), names="value")
         self.widget = w.VBox([w.HBox([self.staff, self.bandwidth, self.ratio]), self.image, self.readout])
-        self.result = None
+        self.result: SimulationResult | None = None
         self.redraw()
 
     def overrides(self) -> dict[str, Any]:
@@ -106,6 +109,7 @@ class NetworkDashboard:
             sends); ``"ratio"``: the studies of the chosen modality (every site sending
             it). Staffing acts on every study its group may read.
         """
+        assert self.result is not None  # __init__ simulates (redraw) before anything reads the result
         sc = self.result.scenario
         site = next(s for s in sc.sites if s.name == self.link)
         return {"link": [(self.link, m) for m in site.modalities],
@@ -127,6 +131,7 @@ class NetworkDashboard:
         """
         from teleradlab.network.results import mean_ci
 
+        assert self.result is not None  # __init__ simulates (redraw) before anything reads the result
         df = self.result.studies
         rows = {}
         for key, g in df.groupby(by, observed=True):
@@ -197,6 +202,7 @@ class NetworkDashboard:
         def mark_modality(key: str) -> str:
             return "ratio" if key == self.modality else ""
 
+        assert self.result is not None  # __init__ simulates (redraw) before anything reads the result
         s = self.result.summary()
         t = s["turnaround"]["all"]
         ci = s["turnaround_mean_ci"]
@@ -220,6 +226,7 @@ class NetworkDashboard:
 
         from teleradlab.network.plots import turnaround_cdf
 
+        assert self.result is not None  # __init__ simulates (redraw) before anything reads the result
         fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1.3, 1]})
         turnaround_cdf(self.result, ax=left)
         left.set_title("turnaround by priority (dotted: SLA targets)", fontsize=10)

@@ -27,6 +27,7 @@ itkwidgets instead, when the ``itk`` extra is installed.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from dataclasses import dataclass
@@ -123,9 +124,11 @@ def _volume_and_geometry(data: Any, spacing: tuple[float, float, float] | None
         geometry = _study_geometry(series)
         if int(getattr(ds, "NumberOfFrames", 1) or 1) > 1:  # frames in time, not space
             geometry = Geometry((geometry.spacing[1], *geometry.spacing[1:]))
+        spacing_mm: tuple[float, ...] = geometry.spacing
     else:
         volume = np.asarray(data)
-        geometry = Geometry(tuple(float(s) for s in spacing) if spacing else (1.0, 1.0, 1.0))
+        spacing_mm = tuple(float(s) for s in spacing) if spacing else (1.0, 1.0, 1.0)
+        geometry = None  # built from spacing_mm once it is checked
     colour = volume.ndim >= 3 and volume.shape[-1] in (3, 4) and photometric not in (None, "MONOCHROME1",
                                                                                      "MONOCHROME2")
     if volume.ndim == 2 or (colour and volume.ndim == 3):
@@ -133,9 +136,11 @@ def _volume_and_geometry(data: Any, spacing: tuple[float, float, float] | None
     if volume.ndim != (4 if colour else 3):
         raise ParameterError(f"expected a 2-D image or a 3-D (z, y, x) volume, got shape {volume.shape}",
                              where="view(volume)")
-    if len(geometry.spacing) != 3 or not all(s > 0 and math.isfinite(s) for s in geometry.spacing):
-        raise ParameterError(f"voxel spacing must be three positive sizes in mm, got {geometry.spacing}",
+    if len(spacing_mm) != 3 or not all(s > 0 and math.isfinite(s) for s in spacing_mm):
+        raise ParameterError(f"voxel spacing must be three positive sizes in mm, got {spacing_mm}",
                              where="view(spacing)")
+    if geometry is None:
+        geometry = Geometry((spacing_mm[0], spacing_mm[1], spacing_mm[2]))
     return volume, geometry, photometric, modality, truth
 
 
@@ -177,7 +182,7 @@ class VolumeViewer:
         self.images = {p: ClickImage(css_class=f"teleradlab-viewer-plane teleradlab-viewer-{p}",
                                      alt=f"{p} plane") for p in PLANES}
         for p in PLANES:
-            self.images[p].on_click(lambda fx, fy, p=p: self.click(p, fx, fy))
+            self.images[p].on_click(functools.partial(self.click, p))
             self.images[p].observe(self._on_dpr, names="dpr")
         shape = self.volume.shape
         self.sliders = {
@@ -236,7 +241,8 @@ class VolumeViewer:
             if window not in WINDOW_PRESETS:
                 raise ParameterError(f"unknown window preset {window!r}; known: {', '.join(WINDOW_PRESETS)}",
                                      where="view(window)")
-            return tuple(float(v) for v in WINDOW_PRESETS[window])
+            centre, width = WINDOW_PRESETS[window]
+            return float(centre), float(width)
         if window is not None:
             centre, width = (float(v) for v in window)
             if not width > 0:
