@@ -1,4 +1,4 @@
-"""CLI: ``teleradlab simulate SCENARIO --days 30 --seed 1 --out DIR``."""
+"""CLI: ``teleradlab simulate SCENARIO --days 30 --seed 1 --out DIR``; ``teleradlab scenario schema|check``."""
 
 from __future__ import annotations
 
@@ -36,8 +36,34 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario_schema(args: argparse.Namespace) -> int:
+    from teleradlab.network.scenario import schema_resource
+
+    res = schema_resource()
+    print(str(res) if args.path else res.read_text(encoding="utf-8"), end="\n" if args.path else "")
+    return 0
+
+
+def _scenario_check(args: argparse.Namespace) -> int:
+    from teleradlab.network.scenario import load_scenario
+
+    for spec in args.scenario:  # the first invalid one is the error (one line, exit 2)
+        sc = load_scenario(spec)
+        print(f"{spec}: valid ({len(sc.sites)} sites, {len(sc.centres)} centres, {len(sc.links)} links)")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``simulate`` subcommand."""
+    """Add the ``simulate`` and ``scenario`` subcommands."""
+    sc = subparsers.add_parser("scenario", help="a scenario file's JSON Schema, or check scenario files")
+    ssub = sc.add_subparsers(dest="action", required=True, metavar="ACTION")
+    schema = ssub.add_parser("schema", help="print the JSON Schema of a scenario file (for editors)")
+    schema.add_argument("--path", action="store_true",
+                        help="print the installed schema file's path instead (for '# yaml-language-server: $schema=')")
+    schema.set_defaults(func=_scenario_schema)
+    check = ssub.add_parser("check", help="validate scenario files as simulate does, without simulating")
+    check.add_argument("scenario", nargs="+", help="scenario YAML files or bundled scenario names")
+    check.set_defaults(func=_scenario_check)
     p = subparsers.add_parser("simulate", help="simulate a teleradiology network scenario")
     p.add_argument("scenario", help="scenario YAML (see datasets/scenarios/)")
     p.add_argument("--days", type=positive_float, default=30)

@@ -3,7 +3,7 @@
 Editors that speak the YAML language server complete and check a scenario file
 against it when the file's first line points at the schema::
 
-    # yaml-language-server: $schema=<path printed by `teleradlab scenario schema`>
+    # yaml-language-server: $schema=<the path `teleradlab scenario schema --path` prints>
 
 The schema holds the structure only — keys, types, ranges, closed vocabularies,
 which keys go together. What needs the whole scenario or the installed libraries
