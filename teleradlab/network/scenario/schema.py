@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from importlib.abc import Traversable
+from importlib.resources.abc import Traversable
 from typing import Any
 
 #: The schema's file in ``teleradlab/data``.
@@ -29,7 +29,7 @@ def schema_resource() -> Traversable:
 
     Returns
     -------
-    importlib.abc.Traversable
+    importlib.resources.abc.Traversable
         Its ``read_text()`` gives the JSON; ``str()`` of it is a file path in a regular
         or editable install.
     """
