@@ -91,15 +91,17 @@ class RetrievalConstants:
 
 
 #: Measured by :func:`teleradlab.netlab.retrieve.calibrate` (20 CT slices per codec, uncompressed,
-#: JPEG 2000 and HTJ2K; 1000 Mbit/s, no added delay and 50 ms), 2026-11-29. Per codec: WADO-RS fixed
-#: 0.033, 0.018, 0.017 s (sd 0.009), per instance 4.0, 3.6, 3.8 ms (sd 0.2); C-GET (no HTJ2K) fixed
-#: 0.026, 0.017 s (sd 0.006), per instance 13.0, 11.5 ms (sd 1.0), round trips per sub-operation
-#: 2.04, 1.97 (sd 0.05).
+#: JPEG 2000 and HTJ2K; 1000 Mbit/s, no added delay and 50 ms; TCP CUBIC, the lab's default), on an
+#: idle machine (load 0.2-0.6), 2026-11-30. Per codec: WADO-RS fixed 0.015, 0.018, 0.010 s (sd 0.004),
+#: per instance 2.8, 1.4, 1.2 ms (sd 0.9); C-GET (no HTJ2K) fixed 0.025, 0.021 s (sd 0.003), per
+#: instance 11.7, 8.7 ms (sd 2.2), round trips per sub-operation 1.39, 1.42 (sd 0.02). (With the
+#: host's BBR, 2026-11-29, C-GET took 2.0 round trips per sub-operation: see TransferConstants.pacing_rtts.)
 DEFAULT_RETRIEVAL = RetrievalConstants(
-    wado_fixed_s=0.0224, wado_instance_s=0.00381, cget_fixed_s=0.0213, cget_instance_rtts=2.006,
-    cget_instance_s=0.01224,
-    source=("teleradlab.netlab.retrieve.calibrate(n_images=20, bandwidth_mbps=1000, rtt_ms=50), 2026-11-29, "
-            "Orthanc 1.10.1+dfsg-2+deb12u1, orthanc-dicomweb 1.7+dfsg-6+b2, pynetdicom 3.0.4, dicomweb-client 0.61.2"))
+    wado_fixed_s=0.01426, wado_instance_s=0.00179, cget_fixed_s=0.02327, cget_instance_rtts=1.405,
+    cget_instance_s=0.01022,
+    source=("teleradlab.netlab.retrieve.calibrate(n_images=20, bandwidth_mbps=1000, rtt_ms=50), 2026-11-30, "
+            "TCP cubic, Orthanc 1.10.1+dfsg-2+deb12u1, orthanc-dicomweb 1.7+dfsg-6+b2, pynetdicom 3.0.4, "
+            "dicomweb-client 0.61.2"))
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,8 @@ def _arrivals(sizes: np.ndarray, bandwidth_mbps: float, rtt_ms: float, protocol:
     rtt = rtt_ms / 1000.0
     if protocol == "wado-rs":
         c = tc.with_values(assoc_setup_rtts=rc.wado_setup_rtts, assoc_fixed_s=rc.wado_fixed_s, instance_rtts=0.0,
-                           instance_fixed_s=0.0, cstore_efficiency=tc.stow_efficiency)
+                           instance_fixed_s=0.0, cstore_efficiency=tc.stow_efficiency,
+                           pacing_rtts=0.0)  # one bulk stream, not app-limited flights
         # one continuous stream: the first k instances arrive when their bytes together have crossed
         # (slow start runs across instance boundaries), plus the archive's work on the k before
         ends = np.cumsum(sizes)
@@ -204,7 +207,8 @@ def _arrivals(sizes: np.ndarray, bandwidth_mbps: float, rtt_ms: float, protocol:
                           constants=c) for e in ends]
         return np.array([s.first_image_s for s in stream]) + rc.wado_instance_s * np.arange(sizes.size), stream[-1]
     c = tc.with_values(assoc_fixed_s=rc.cget_fixed_s, instance_fixed_s=rc.cget_instance_s,
-                       instance_rtts=rc.cget_instance_rtts)
+                       instance_rtts=rc.cget_instance_rtts,
+                       pacing_rtts=0.0)  # the fitted cget_instance_rtts floor holds any pacing
     t = predict(sizes, bandwidth_mbps=bandwidth_mbps, rtt_ms=rtt_ms, protocol="cstore", nodelay=True, constants=c)
     per_wait = c.instance_rtts * rtt + c.instance_fixed_s
     first = t.first_image_s + rc.cget_request_rtts * rtt  # the C-GET-RQ travels to the archive first
