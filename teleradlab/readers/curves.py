@@ -82,9 +82,9 @@ def average_curve(curves: pd.DataFrame, *, points: int = 201) -> pd.DataFrame:
             f, t = c["fpr"].to_numpy(float), c["tpr"].to_numpy(float)
             keep = np.r_[np.diff(f) != 0, True]
             tprs.append(np.interp(grid, f[keep], t[keep]))
-        tprs = np.vstack(tprs)
-        out.append(pd.DataFrame({"treatment": treatment, "fpr": grid, "tpr": tprs.mean(0),
-                                 "tpr_low": tprs.min(0), "tpr_high": tprs.max(0)}))
+        stack = np.vstack(tprs)
+        out.append(pd.DataFrame({"treatment": treatment, "fpr": grid, "tpr": stack.mean(0),
+                                 "tpr_low": stack.min(0), "tpr_high": stack.max(0)}))
     return pd.concat(out, ignore_index=True)
 
 

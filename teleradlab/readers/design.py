@@ -186,9 +186,8 @@ def apply_treatment(image: np.ndarray, treatment: str) -> tuple[np.ndarray, floa
     lo = float(a.min())
     signed = lo < 0
     bits = max(int(np.ceil(np.log2(max(float(np.abs(a).max()), 1.0) + 1))) + int(signed), 8)
-    kw = dict(bits_stored=min(bits, 16), signed=signed)
     try:
-        out, achieved = compress_array(a, syntax, ratio=target, **kw)
+        out, achieved = compress_array(a, syntax, ratio=target, bits_stored=min(bits, 16), signed=signed)
     except TeleradlabError as exc:
         # a rate-controlled codec that cannot hit the target within ±5 % on this image names the nearest
         # ratios it reaches (``below``/``above``); take the nearest and record it (StudyDesign.readings.ratio)
@@ -196,7 +195,7 @@ def apply_treatment(image: np.ndarray, treatment: str) -> tuple[np.ndarray, floa
         if not near:
             raise
         nearest = min(near, key=lambda pr: abs(pr[1] - target))[1]
-        out, achieved = compress_array(a, syntax, ratio=nearest, **kw)
+        out, achieved = compress_array(a, syntax, ratio=nearest, bits_stored=min(bits, 16), signed=signed)
     return out, float(achieved)
 
 

@@ -15,6 +15,7 @@ lower bound of their efficiency on the same task.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,7 +74,8 @@ def roi_stacks(store: StudyStore, treatment: str, *, roi: int = 32, seed: int = 
     if not rows:
         raise ReaderStudyError("no readings for this treatment", where=f"treatment={treatment!r}")
     rng = np.random.default_rng(np.random.SeedSequence([seed, roi, len(rows)]))
-    present, absent = [], []
+    present: list[np.ndarray] = []
+    absent: list[np.ndarray] = []
     for rid, case in rows:
         img = store.image(rid).astype(float)
         info = cases.loc[case]
@@ -141,7 +143,7 @@ def human_vs_model(store: StudyStore, *, observers: tuple[str, ...] = ("cho", "n
         # CHO: at most 2·n_train − 2 channels, so the pooled covariance of the training half is invertible
         n_train = min(len(present), len(absent)) // 2
         for kind in observers:
-            extra = {"n_channels": max(2, min(6, 2 * n_train - 2))} if kind == "cho" else {}
+            extra: dict[str, Any] = {"n_channels": max(2, min(6, 2 * n_train - 2))} if kind == "cho" else {}
             # the observer's warnings (e.g. a zero-width interval when it separates perfectly) are kept in
             # the row's ``note`` rather than printed, so a table of many observers stays readable
             with warnings.catch_warnings(record=True) as caught, np.errstate(invalid="ignore"):
@@ -149,8 +151,9 @@ def human_vs_model(store: StudyStore, *, observers: tuple[str, ...] = ("cho", "n
                 out = model_observer(present, absent, kind=kind, seed=seed,
                                      signal=template if kind != "cho" else None, **extra)
             models[kind] = out
+            ci_low, ci_high = out.auc_ci if out.auc_ci is not None else (float("nan"), float("nan"))
             rows.append(dict(treatment=treatment, observer=f"model:{kind}", kind="model", auc=out.auc,
-                             ci_low=out.auc_ci[0], ci_high=out.auc_ci[1], dprime=float(dprime_from_auc(out.auc)),
+                             ci_low=ci_low, ci_high=ci_high, dprime=float(dprime_from_auc(out.auc)),
                              note="; ".join(dict.fromkeys(str(w.message) for w in caught))))
         for a in aucs.itertuples():
             rows.append(dict(treatment=treatment, observer=str(a.reader), kind="human", auc=a.auc, ci_low=a.ci_low,

@@ -126,9 +126,17 @@ class MRMCResult:
         (pandas.DataFrame, pandas.DataFrame)
             :func:`~teleradlab.readers.curves.reader_curves` and
             :func:`~teleradlab.readers.curves.average_curve` of the analysed ratings.
+
+        Raises
+        ------
+        ReaderStudyError
+            If the result was built without its ratings (``cube`` is None).
         """
         from teleradlab.readers.curves import average_curve, cube_curves
 
+        if self.cube is None:
+            raise ReaderStudyError("this result carries no ratings to draw curves from: analyse with mrmc() or "
+                                   "mrmc_cube()", where="MRMCResult.cube")
         curves = cube_curves(self.cube)
         return curves, average_curve(curves)
 

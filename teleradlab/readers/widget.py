@@ -156,7 +156,7 @@ class ReadingWidget:
 
         img = Image.fromarray(self.frame())
         size = int(DISPLAY_PX * max(self.picture.dpr, 1.0))
-        img = img.resize((size, size), Image.NEAREST)
+        img = img.resize((size, size), Image.Resampling.NEAREST)
         buf = io.BytesIO()
         img.save(buf, format="PNG", compress_level=1)
         self.picture.value = buf.getvalue()
