@@ -50,7 +50,7 @@ $(STAMP): pyproject.toml | check-python
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
-	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (teleradlab)" >/dev/null
+	$(PY) -m teleradlab.kernel install >/dev/null   # kernelspec in the venv, kernels on UNIX sockets
 	$(PY) -m teleradlab.network.engine_compiled
 	@touch $(STAMP)
 

@@ -91,6 +91,7 @@ def test_readme_papermill_command_from_the_repository_root(name: str, tmp_path, 
     done = subprocess.run([str(papermill), f"notebooks/{name}.ipynb", str(out), "-p", "ci", "True",
                            "-k", "teleradlab"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=800)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "without encryption" not in done.stderr  # the kernelspec's provisioner: UNIX sockets, not TCP
     nb = nbformat.read(out, as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "[ci run] Exercise 1" in text and "Correct." in text  # the exercise fell back, visibly
