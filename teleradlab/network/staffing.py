@@ -176,7 +176,7 @@ def hourly_cover(scenario: Scenario, day: dt.date | None = None, *, wait_minutes
         Indexed by ``utc_hour`` 0–23: ``arrivals`` (expected studies in the hour),
         ``offered_erlangs`` (expected reading work per hour of clock time, in
         radiologist-hours per hour), ``on_shift`` (radiologists on shift, averaged
-        over the hour), ``needed`` (:func:`radiologists_needed` for the hour's
+        over the hour; a group's ``speed`` is not counted), ``needed`` (:func:`radiologists_needed` for the hour's
         arrivals and their mean reading time) and ``short`` (``needed − on_shift``
         where positive, else 0); and one ``on_shift:<centre>`` column per centre.
     """
