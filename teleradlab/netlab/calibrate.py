@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from teleradlab.errors import EnvironmentProblem, ParameterError
-from teleradlab.netlab.link import EmulatedLink
+from teleradlab.netlab.link import DEFAULT_CONGESTION_CONTROL, EmulatedLink
 from teleradlab.netlab.nodes import SENDER_PROTOCOL, Receiver, software_versions
 from teleradlab.netlab.probe import measure_link
 from teleradlab.netlab.run import DEFAULT_RECEIVER, prepare_study, run_on_link
@@ -57,11 +57,19 @@ GRIDS: dict[str, dict[str, tuple]] = {
 TOLERANCE = 0.15
 
 
+def _host_congestion_control() -> str | None:
+    try:
+        return Path("/proc/sys/net/ipv4/tcp_congestion_control").read_text().strip()
+    except OSError:
+        return None
+
+
 def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple = GRIDS["full"]["rtts"],
                  studies: tuple = GRIDS["full"]["studies"], nodelays: tuple = (False, True),
                  sender: str = "storescu", receiver: str | None = None, seed: int = 1,
                  constants: TransferConstants | None = None, out: str | os.PathLike[str] | None = None,
-                 studies_dir: str | os.PathLike[str] | None = None, show_progress: bool = True) -> Any:
+                 studies_dir: str | os.PathLike[str] | None = None, show_progress: bool = True,
+                 congestion_control: str | None = DEFAULT_CONGESTION_CONTROL) -> Any:
     """Run every point of a grid on the lab and return one row per run.
 
     Parameters
@@ -87,13 +95,16 @@ def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple
         a grid send the same bytes without synthesising them again.
     show_progress : bool
         Show a progress bar.
+    congestion_control : str, optional
+        TCP congestion control on the links (:class:`teleradlab.netlab.link.EmulatedLink`);
+        None: the host's default.
 
     Returns
     -------
     pandas.DataFrame
         :meth:`RunResult.summary` columns plus ``instance_bytes`` (per-instance sizes,
         ``;``-separated), ``load1`` (1-minute load average before the run),
-        ``cpus`` and ``utc``.
+        ``cpus``, ``congestion_control`` and ``utc``.
     """
     import pandas as pd
 
@@ -102,6 +113,7 @@ def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple
     if SENDER_PROTOCOL[sender] != "cstore":
         nodelays = (True,)  # HTTP clients and Orthanc set TCP_NODELAY themselves
     rows: list[dict] = []
+    cc = congestion_control or f"host default ({_host_congestion_control()})"
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="tlab-grid-"))
@@ -114,7 +126,7 @@ def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple
         bar = progress(total=n_points, desc="netlab grid", disable=None if show_progress else True)
         for bw in bandwidths:
             for rtt in rtts:
-                with EmulatedLink(bw, rtt) as link:
+                with EmulatedLink(bw, rtt, congestion_control=congestion_control) as link:
                     meas = measure_link(link, seconds=0.5)
                     for nodelay in nodelays:
                         recv = Receiver(receiver or DEFAULT_RECEIVER[sender], nodelay=nodelay).start(link)
@@ -130,7 +142,7 @@ def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple
                                 continue
                             row = res.summary()
                             row.update(instance_bytes=";".join(str(int(s)) for s in res.sizes), load1=round(load1, 2),
-                                       cpus=os.cpu_count(),
+                                       cpus=os.cpu_count(), congestion_control=cc,
                                        utc=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
                             rows.append(row)
                             bar.update(1)
@@ -341,7 +353,8 @@ class Calibration:
 
 def calibrate(grid: str = "reduced", *, sender: str = "storescu", receiver: str | None = None,
               table: Any = None, seed: int = 1, out: str | os.PathLike[str] | None = None,
-              show_progress: bool = True, command: str | None = None) -> Calibration:
+              show_progress: bool = True, command: str | None = None,
+              congestion_control: str | None = DEFAULT_CONGESTION_CONTROL) -> Calibration:
     """Run a grid on the lab (or take a measured table) and fit the transfer model to it.
 
     Parameters
@@ -362,6 +375,9 @@ def calibrate(grid: str = "reduced", *, sender: str = "storescu", receiver: str 
         Show a progress bar.
     command : str, optional
         The command line that made the table, for the provenance.
+    congestion_control : str, optional
+        TCP congestion control of the links measured (ignored with ``table``, whose
+        ``congestion_control`` column, where present, is recorded instead).
 
     Returns
     -------
@@ -380,7 +396,7 @@ def calibrate(grid: str = "reduced", *, sender: str = "storescu", receiver: str 
         g = GRIDS[grid]
         table = measure_grid(bandwidths=g["bandwidths"], rtts=g["rtts"], studies=g["studies"],
                              nodelays=g["nodelays"], sender=sender, receiver=receiver, seed=seed, out=partial,
-                             show_progress=show_progress)
+                             show_progress=show_progress, congestion_control=congestion_control)
         if partial is not None:
             partial.unlink(missing_ok=True)
     ok = table[table["measured_total_s"].notna()]
@@ -392,9 +408,13 @@ def calibrate(grid: str = "reduced", *, sender: str = "storescu", receiver: str 
         constants, fits[p] = fit_constants(table, protocol=p, start=constants)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     versions = software_versions()
+    if "congestion_control" in table:
+        ccs = ", ".join(sorted(map(str, table["congestion_control"].dropna().unique())))
+    else:
+        ccs = (congestion_control or "host default") if measured else "not recorded"
     pairs = sorted({f"{a} -> {b}" for a, b in zip(ok["sender"], ok["receiver"], strict=True)})
     src = (f"teleradlab netlab calibrate --{grid} ({', '.join(pairs)}), {when}, dcmtk {versions.get('dcmtk')}, "
-           f"Orthanc {versions.get('orthanc')}, kernel {versions.get('kernel')}")
+           f"Orthanc {versions.get('orthanc')}, kernel {versions.get('kernel')}, TCP {ccs}")
     constants = constants.with_values(source=src)
     loads = table["load1"].to_numpy(float) if "load1" in table else np.array([np.nan])
     provenance = {
@@ -404,6 +424,8 @@ def calibrate(grid: str = "reduced", *, sender: str = "storescu", receiver: str 
         "load_before": list(load_before), "seconds": round(time.time() - t0, 1) if measured else None,
         "measured_utc": [str(table["utc"].min()), str(table["utc"].max())] if "utc" in table else None,
         "link": "two network namespaces, TUN devices joined by teleradlab.netlab.relay (delay), tc tbf (rate)",
+        "congestion_control": ccs,
+        "host_congestion_control": _host_congestion_control(),
         "command": command or f"teleradlab netlab calibrate --{grid} --sender {sender}",
     }
     cal = Calibration(score(table, constants), constants, fits, provenance)

@@ -9,6 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from teleradlab.errors import ParameterError
+from teleradlab.netlab.link import DEFAULT_CONGESTION_CONTROL
+
 
 def _interruptible(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Treat SIGTERM like Ctrl-C, so the lab's clean-up runs either way."""
@@ -61,7 +64,8 @@ def _run(args: argparse.Namespace) -> int:
 
     res = run_transfer(args.study, bandwidth_mbps=args.bandwidth, rtt_ms=args.rtt, sender=args.sender,
                        receiver=args.receiver, nodelay=args.nodelay, associations=args.associations,
-                       batch=args.batch, seed=args.seed)
+                       batch=args.batch, seed=args.seed,
+                       congestion_control=_cc(args))
     s = res.summary()
     print(f"{s['study']}: {s['n_instances']} instances, {s['total_bytes'] / 1e6:.2f} MB, {s['sender']} -> "
           f"{s['receiver']} ({s['protocol']}{', TCP_NODELAY' if s['nodelay'] else ''})\n"
@@ -79,6 +83,16 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if res.errors else 0
 
 
+def _cc(args: argparse.Namespace) -> str | None:
+    return None if args.congestion_control == "host" else args.congestion_control
+
+
+def _add_cc(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--congestion-control", default=DEFAULT_CONGESTION_CONTROL,
+                        help=f"TCP congestion control on the link, e.g. bbr; 'host' keeps the host's default "
+                             f"(default {DEFAULT_CONGESTION_CONTROL}, as the shipped calibration)")
+
+
 def _calibrate(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -87,6 +101,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     grid = "full" if args.full else "reduced"
     table = None
     if args.table:
+        missing = [p for p in args.table if not Path(p).is_file()]
+        if missing:
+            raise ParameterError(f"no such table: {', '.join(missing)}", where="--table")
         table = pd.concat([pd.read_csv(p) for p in args.table], ignore_index=True)
     elif args.bandwidths or args.rtts or args.studies:
         g = GRIDS[grid]
@@ -94,7 +111,7 @@ def _calibrate(args: argparse.Namespace) -> int:
                              rtts=_floats(args.rtts) if args.rtts else g["rtts"],
                              studies=tuple(args.studies.split(",")) if args.studies else g["studies"],
                              nodelays=g["nodelays"], sender=args.sender, receiver=args.receiver,
-                             studies_dir=args.studies_dir,
+                             studies_dir=args.studies_dir, congestion_control=_cc(args),
                              out=Path(args.out) / "transfer_measured.partial.csv" if args.out else None)
         if args.measure_only:
             Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -107,7 +124,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         command = f"teleradlab netlab calibrate --{grid} --table {' '.join(args.table)}"
         command += f"; the tables: {args.table_command}" if args.table_command else ""
     cal = calibrate(grid, sender=args.sender, receiver=args.receiver, table=table, out=args.out,
-                    command=command)
+                    command=command, congestion_control=_cc(args))
     print(f"{len(cal.table)} points; predicted within 15% on {100 * cal.within_15:.0f}% of the C-STORE points; "
           + ", ".join(f"{p} {100 * v:.0f}%" for p, v in cal.within_by_protocol().items()))
     for protocol, fit in cal.fit.items():
@@ -126,7 +143,6 @@ def _retrieve(args: argparse.Namespace) -> int:
     if args.archive:
         host, _, port = args.archive.rpartition(":")
         if not host or not port.isdigit() or not args.study:
-            from teleradlab.errors import ParameterError
 
             raise ParameterError(f"give HOST:PORT and --study UID, got {args.archive!r}", where="--archive")
         out = retrieve_study(host, int(port), args.study, protocol=args.protocol)
@@ -176,6 +192,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--associations", type=int, default=1)
     r.add_argument("--batch", type=int, default=None, help="instances per STOW-RS request")
     r.add_argument("--seed", type=int, default=1)
+    _add_cc(r)
     r.add_argument("--out", default=None, help="folder for summary.json and timeline.csv")
     r.set_defaults(func=_interruptible(_run))
     k = sub.add_parser("calibrate", help="run a grid and fit the transfer model's constants")
@@ -190,6 +207,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     k.add_argument("--sender", default="storescu", choices=("storescu", "pynetdicom", "stow", "bundle"))
     k.add_argument("--receiver", default=None, choices=("storescp", "pynetdicom", "orthanc"))
     k.add_argument("--out", default=None, help="folder for transfer_measured.csv and transfer_calibration.json")
+    _add_cc(k)
     k.set_defaults(func=_interruptible(_calibrate))
     rv = sub.add_parser("retrieve", help="a viewer retrieves and decodes a study from Orthanc across a link")
     rv.add_argument("--codec", default="jpeg2000", help="uncompressed, jpeg2000, htj2k (the study's storage)")

@@ -107,6 +107,29 @@ def cleanup_stale() -> list[str]:
     return removed
 
 
+#: The congestion control the lab's links use unless told otherwise: CUBIC (RFC 9438), the
+#: default of Linux since 2.6.19 and of Windows since Windows 10 1709, i.e. of the hosts that
+#: typically run PACS and modality senders. Pinned because it matters for DICOM: with BBR (the
+#: default of some hosts, this project's development machine among them) each C-STORE of a
+#: request/response exchange is paced over about half a round trip more (see
+#: :attr:`teleradlab.network.transfer.TransferConstants.pacing_rtts`).
+DEFAULT_CONGESTION_CONTROL = "cubic"
+
+
+
+def available_congestion_controls() -> list[str]:
+    """Return the kernel's TCP congestion controls (``tcp_available_congestion_control``).
+
+    Returns
+    -------
+    list of str
+        E.g. ``["reno", "cubic", "bbr"]``; empty where the file cannot be read.
+    """
+    try:
+        return Path("/proc/sys/net/ipv4/tcp_available_congestion_control").read_text().split()
+    except OSError:
+        return []
+
 class EmulatedLink:
     """Two namespaces joined by a shaped, delayed link (a context manager).
 
@@ -119,6 +142,10 @@ class EmulatedLink:
     queue_ms : float
         The ``tbf`` queue, in ms at the link rate, and at least a bandwidth-delay
         product plus 64 kB, so TCP is not starved by drops.
+    congestion_control : str, optional
+        TCP congestion control on the link's routes (``ip route ... congctl lock``);
+        None keeps the host's default (``net.ipv4.tcp_congestion_control``, which new
+        namespaces inherit). Default :data:`DEFAULT_CONGESTION_CONTROL`.
 
     Attributes
     ----------
@@ -130,14 +157,19 @@ class EmulatedLink:
 
     _count = 0
 
-    def __init__(self, bandwidth_mbps: float, rtt_ms: float, *, queue_ms: float = 100.0) -> None:
+    def __init__(self, bandwidth_mbps: float, rtt_ms: float, *, queue_ms: float = 100.0,
+                 congestion_control: str | None = DEFAULT_CONGESTION_CONTROL) -> None:
         if not bandwidth_mbps > 0:
             raise ScenarioError(f"must be > 0 Mbit/s, got {bandwidth_mbps!r}", where="bandwidth_mbps")
         if not rtt_ms >= 0:
             raise ScenarioError(f"must be >= 0 ms, got {rtt_ms!r}", where="rtt_ms")
+        if congestion_control is not None and congestion_control not in available_congestion_controls():
+            raise ScenarioError(f"unknown congestion control {congestion_control!r}; this kernel has: "
+                                f"{', '.join(available_congestion_controls())}", where="congestion_control")
         self.bandwidth_mbps = float(bandwidth_mbps)
         self.rtt_ms = float(rtt_ms)
         self.queue_ms = queue_ms
+        self.congestion_control = congestion_control
         EmulatedLink._count += 1
         tag = f"{PREFIX}-{os.getpid()}-{EmulatedLink._count}"
         self.sender, self.receiver = f"{tag}-s", f"{tag}-r"
@@ -268,6 +300,9 @@ class EmulatedLink:
                                     (self.receiver, dev_r, RECEIVER_IP, SENDER_IP)):
             _run(["ip", "-n", ns, "link", "set", dev, "mtu", str(MTU), "up"])
             _run(["ip", "-n", ns, "addr", "add", mine, "peer", f"{peer}/32", "dev", dev])
+            if self.congestion_control is not None:  # per route: needs no sysctl in the namespace
+                _run(["ip", "-n", ns, "route", "replace", f"{peer}/32", "dev", dev, "src", mine,
+                      "congctl", "lock", self.congestion_control])
             _run(["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "tbf",
                   "rate", f"{int(rate_bps)}bit", "burst", str(burst), "limit", str(limit)])
 
@@ -287,7 +322,8 @@ class EmulatedLink:
 
     def describe(self) -> str:
         """Return the link's nominal settings in one line."""
-        return f"{self.bandwidth_mbps:g} Mbit/s, {self.rtt_ms:g} ms round trip (tbf + TUN relay)"
+        cc = self.congestion_control or "host default"
+        return f"{self.bandwidth_mbps:g} Mbit/s, {self.rtt_ms:g} ms round trip (tbf + TUN relay, TCP {cc})"
 
 
 def _remove_tree(folder: Path, attempts: int = 20) -> None:

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from teleradlab.errors import EnvironmentProblem, ParameterError
-from teleradlab.netlab.link import SENDER_IP, EmulatedLink
+from teleradlab.netlab.link import DEFAULT_CONGESTION_CONTROL, SENDER_IP, EmulatedLink
 from teleradlab.netlab.nodes import Receiver, missing_tool
 from teleradlab.netlab.probe import measure_link
 from teleradlab.netlab.studies import StudyFiles, folder_study
@@ -686,7 +686,7 @@ def calibrate(*, n_images: int = 20, bandwidth_mbps: float = 1000.0, rtt_ms: flo
         source=(f"teleradlab.netlab.retrieve.calibrate(n_images={n_images}, bandwidth_mbps={bandwidth_mbps:g}, "
                 f"rtt_ms={rtt_ms:g}), "
                 f"{time.strftime('%Y-%m-%d')}, Orthanc {v['orthanc']}, orthanc-dicomweb {v['orthanc-dicomweb']}, "
-                f"pynetdicom {v['pynetdicom']}"))
+                f"pynetdicom {v['pynetdicom']}, TCP {DEFAULT_CONGESTION_CONTROL}"))
     spread = {p: {k: (vals, float(np.std(vals, ddof=1)) if len(vals) > 1 else float("nan")) for k, vals in d.items()}
               for p, d in est.items()}
     return c, spread

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from teleradlab.errors import ParameterError
-from teleradlab.netlab.link import EmulatedLink
+from teleradlab.netlab.link import DEFAULT_CONGESTION_CONTROL, EmulatedLink
 from teleradlab.netlab.nodes import SENDER_PROTOCOL, Receiver, SendResult, send
 from teleradlab.netlab.probe import measure_link
 from teleradlab.netlab.studies import StudyFiles, folder_study, synthetic_study
@@ -194,7 +194,8 @@ def run_on_link(link: EmulatedLink, link_meas: dict, files: StudyFiles, receiver
 def run_transfer(study: str | os.PathLike[str] | StudyFiles, *, bandwidth_mbps: float, rtt_ms: float,
                  sender: str = "storescu", receiver: str | None = None, nodelay: bool = False,
                  associations: int = 1, batch: int | None = None, seed: int = 1,
-                 constants: TransferConstants | None = None, verbose: bool = True) -> RunResult:
+                 constants: TransferConstants | None = None, verbose: bool = True,
+                 congestion_control: str | None = DEFAULT_CONGESTION_CONTROL) -> RunResult:
     """Make a link, measure it, start a receiver, send a study, and clean everything up.
 
     Parameters
@@ -222,6 +223,9 @@ def run_transfer(study: str | os.PathLike[str] | StudyFiles, *, bandwidth_mbps: 
         For the prediction.
     verbose : bool
         Print the link measurement before the run.
+    congestion_control : str, optional
+        TCP congestion control on the link (see
+        :class:`teleradlab.netlab.link.EmulatedLink`); None: the host's default.
 
     Returns
     -------
@@ -232,7 +236,7 @@ def run_transfer(study: str | os.PathLike[str] | StudyFiles, *, bandwidth_mbps: 
     tmp = Path(tempfile.mkdtemp(prefix="tlab-study-"))
     try:
         files = prepare_study(study, tmp, seed=seed)
-        with EmulatedLink(bandwidth_mbps, rtt_ms) as link:
+        with EmulatedLink(bandwidth_mbps, rtt_ms, congestion_control=congestion_control) as link:
             meas = measure_link(link)
             if verbose:
                 print(f"link {link.describe()}: measured round trip {meas['rtt_ms']:.1f} ms, "

@@ -68,6 +68,19 @@ class TransferConstants:
         part of a round (bounded below by 1 in the fit).
     instance_fixed_s : float
         Processing per C-STORE instance at both ends (encode, write). Fitted.
+    pacing_rtts : float
+        The shortest time, in round trips, in which a sender puts one instance on
+        the wire however fast the link: each instance of a request/response exchange
+        is an application-limited flight, and a rate-based congestion control paces
+        such flights at a multiple of the rate it saw the previous ones delivered
+        at. For BBR (Cardwell et al., "BBR: Congestion-Based Congestion Control",
+        ACM Queue 14(5), 2016) the start-up gain 2/ln 2 puts that fixed point at
+        1/(2/ln 2 - 1) = 0.53 round trips; on the lab, 100 x 50 kB over 100 Mbit/s
+        and 200 ms took 1.57 round trips per instance with BBR against 1.14 with
+        CUBIC (2026-11-30). The shipped value is fitted on CUBIC, the congestion
+        control of the hosts that usually send DICOM (Linux and Windows defaults),
+        and is small; set about 0.5 to model BBR senders. Each instance then takes
+        ``max(its bytes at the link rate, pacing_rtts round trips)`` to send.
     nagle_delack_s : float
         Stall per instance on a stock TCP stack (Nagle's algorithm holding a small
         segment until a delayed ACK; Linux delays an ACK by at least 40 ms), beyond
@@ -105,29 +118,29 @@ class TransferConstants:
 
     mss_bytes: int = 1448
     initial_window_segments: int = 10
-    cstore_efficiency: float = 0.9674  # measured link goodput / rate, netlab grid 2026-11-29
+    cstore_efficiency: float = 0.9713  # measured link goodput / rate, netlab grid 2026-11-30
     assoc_setup_rtts: float = 2.0
     assoc_release_rtts: float = 1.0
-    assoc_fixed_s: float = 0.06823  # fitted ± 0.036, netlab grid 2026-11-29
-    instance_rtts: float = 1.242  # fitted ± 0.043, netlab grid 2026-11-29
-    instance_fixed_s: float = 0.002423  # fitted ± 0.00061, netlab grid 2026-11-29
-    nagle_delack_s: float = 0.0416  # fitted ± 0.0026, netlab grid 2026-11-29
-    nagle_rtts: float = 1.331  # fitted ± 0.098, netlab grid 2026-11-29
-    stow_efficiency: float = 0.9666  # measured link goodput / rate, netlab grid 2026-11-29
+    assoc_fixed_s: float = 0.07067  # fitted ± 0.039, netlab grid 2026-11-30 (TCP cubic)
+    instance_rtts: float = 1.0  # fitted ± 0.049 (at its bound, 1: the C-STORE-RSP), netlab grid 2026-11-30 (TCP cubic)
+    instance_fixed_s: float = 0.0  # fitted 2.5e-30 ± 0.00053 (at its bound), netlab grid 2026-11-30 (TCP cubic)
+    pacing_rtts: float = 0.1296  # fitted ± 0.073, netlab grid 2026-11-30 (TCP cubic)
+    nagle_delack_s: float = 0.04226  # fitted ± 0.0027, netlab grid 2026-11-30 (TCP cubic)
+    nagle_rtts: float = 1.522  # fitted ± 0.1, netlab grid 2026-11-30 (TCP cubic)
+    stow_efficiency: float = 0.9703  # measured link goodput / rate, netlab grid 2026-11-30
     stow_setup_rtts: float = 1.0
     stow_batch_rtts: float = 1.0
-    stow_fixed_s: float = 0.5397  # fitted ± 0.19, netlab grid 2026-11-29
-    stow_instance_fixed_s: float = 0.01303  # fitted ± 0.0031, netlab grid 2026-11-29
-    bundle_efficiency: float = 0.9672  # measured link goodput / rate, netlab grid 2026-11-29
+    stow_fixed_s: float = 0.161  # fitted ± 0.13, netlab grid 2026-11-30 (TCP cubic)
+    stow_instance_fixed_s: float = 0.004948  # fitted ± 0.0019, netlab grid 2026-11-30 (TCP cubic)
+    bundle_efficiency: float = 0.9703  # measured link goodput / rate, netlab grid 2026-11-30
     bundle_setup_rtts: float = 1.0
     bundle_rtts: float = 1.0
-    bundle_fixed_s: float = 0.7064  # fitted ± 0.23, netlab grid 2026-11-29
-    bundle_instance_fixed_s: float = 0.008232  # fitted ± 0.0035, netlab grid 2026-11-29
+    bundle_fixed_s: float = 0.1922  # fitted ± 0.092, netlab grid 2026-11-30 (TCP cubic)
+    bundle_instance_fixed_s: float = 0.002822  # fitted ± 0.0012, netlab grid 2026-11-30 (TCP cubic)
     bundle_overhead_bytes: int = 170
     # grid, software and date of the fitted values (transfer_calibration.json has the full provenance)
-    source: str = ("teleradlab netlab calibrate --full (bundle -> orthanc, storescu -> storescp, "
-                   "stow -> orthanc), 2026-11-29, dcmtk 3.6.7-9~deb12u4, Orthanc 1.10.1+dfsg-2+deb12u1, "
-                   "kernel 6.18.44-fc-v782")
+    source: str = ('teleradlab netlab calibrate --full (bundle -> orthanc, storescu -> storescp, stow -> orthanc), '
+                   '2026-11-30, dcmtk 3.6.7-9~deb12u4, Orthanc 1.10.1+dfsg-2+deb12u1, kernel 6.18.44-fc-v782, TCP cubic')
 
     def as_dict(self) -> dict[str, Any]:
         """Return the constants as a plain dict (for JSON provenance files).
@@ -163,7 +176,7 @@ class TransferConstants:
 #: The constants :func:`teleradlab.netlab.calibrate` fits, per protocol.
 #: (The efficiencies are not fitted: they are the link's measured goodput over its rate.)
 FITTED: dict[str, tuple[str, ...]] = {
-    "cstore": ("assoc_fixed_s", "instance_rtts", "instance_fixed_s", "nagle_delack_s", "nagle_rtts"),
+    "cstore": ("assoc_fixed_s", "instance_rtts", "instance_fixed_s", "nagle_delack_s", "nagle_rtts", "pacing_rtts"),
     "stow-rs": ("stow_fixed_s", "stow_instance_fixed_s"),
     "bundle": ("bundle_fixed_s", "bundle_instance_fixed_s"),
 }
@@ -374,11 +387,12 @@ def _cstore(sizes: np.ndarray, link_bps: float, rtt: float, nodelay: bool, n_ass
         t = start
         for k, i in enumerate(idx):
             send, _ = flow.send(sizes[i])
+            paced = max(send, c.pacing_rtts * rtt)  # an app-limited flight is paced (see pacing_rtts)
             if k == 0:
-                first = min(first, t + send + rtt / 2)
-            # sliding window of n_async outstanding operations: the link-busy part
-            # cannot overlap, the round trip and stall can
-            t += max(send, (send + per_wait) / n_async) if n_async > 1 else send + per_wait
+                first = min(first, t + paced + rtt / 2)
+            # sliding window of n_async outstanding operations: the link-busy part cannot
+            # overlap; the pacing, round trip and stall can (the window's flights go out as one)
+            t += max(send, (paced + per_wait) / n_async) if n_async > 1 else paced + per_wait
             done[i] = t
         if n_async > 1:
             done[idx[-1]] = max(done[idx[-1]], t + per_wait * (1 - 1 / n_async))

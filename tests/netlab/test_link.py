@@ -28,11 +28,27 @@ def test_link_delivers_its_rate_and_round_trip(lab, bw, rtt):
     assert m["throughput_mbps"] == pytest.approx(bw * 1448 / 1500, rel=0.08)
 
 
+def test_link_pins_the_congestion_control(lab):
+    import subprocess
+
+    from teleradlab.netlab.link import DEFAULT_CONGESTION_CONTROL, available_congestion_controls
+
+    assert DEFAULT_CONGESTION_CONTROL in available_congestion_controls()
+    for cc in {DEFAULT_CONGESTION_CONTROL, "reno"} & set(available_congestion_controls()):
+        with EmulatedLink(10, 0, congestion_control=cc) as link:
+            for ns in (link.sender, link.receiver):
+                routes = subprocess.run(["ip", "-n", ns, "route", "show"], capture_output=True, text=True).stdout
+                assert f"congctl lock {cc}" in routes, routes
+            assert f"TCP {cc}" in link.describe()
+
+
 def test_link_rejects_bad_settings():
     with pytest.raises(ScenarioError, match="bandwidth_mbps"):
         EmulatedLink(0, 10)
     with pytest.raises(ScenarioError, match="rtt_ms"):
         EmulatedLink(10, -1)
+    with pytest.raises(ScenarioError, match="congestion_control"):
+        EmulatedLink(10, 1, congestion_control="warp-drive")
 
 
 def test_without_root_the_lab_says_so_in_one_line(monkeypatch):

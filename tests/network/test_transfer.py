@@ -39,10 +39,27 @@ def test_each_cstore_pays_a_round_trip_on_a_fat_link():
     # 1 Gbit/s, 100 ms: 2 kB instances fit in the initial window; each one is a round trip
     n, rtt = 100, 0.1
     t = predict([2000] * n, bandwidth_mbps=1000, rtt_ms=100, nodelay=True)
-    per = rtt * C.instance_rtts + C.instance_fixed_s + 2000 * 8 / (1e9 * C.cstore_efficiency)
+    # the bytes take 16 us; the sender paces the flight over pacing_rtts round trips instead
+    per = rtt * C.instance_rtts + C.instance_fixed_s + max(2000 * 8 / (1e9 * C.cstore_efficiency),
+                                                           C.pacing_rtts * rtt)
     want = (C.assoc_setup_rtts + C.assoc_release_rtts) * rtt + C.assoc_fixed_s + n * per
     assert t.total_s == pytest.approx(want, rel=1e-9)
     assert t.latency_s > 0.99 * t.total_s  # round trips are latency, not bandwidth
+
+
+def test_pacing_floor_only_where_bytes_are_faster_than_it():
+    # BBR's start-up fixed point: an app-limited flight takes 1/(2/ln 2 - 1) round trips to leave
+    assert 1 / (2 / math.log(2) - 1) == pytest.approx(0.53, abs=0.005)
+    c = C.with_values(pacing_rtts=0.5)
+    fast = predict([50_000] * 20, bandwidth_mbps=100, rtt_ms=200, nodelay=True, constants=c)
+    none = predict([50_000] * 20, bandwidth_mbps=100, rtt_ms=200, nodelay=True, constants=c.with_values(pacing_rtts=0))
+    # after the first (slow-start) instance each takes 0.1 s to pace instead of 4 ms of bytes
+    send = 50_000 * 8 / (100e6 * C.cstore_efficiency)
+    assert fast.total_s - none.total_s == pytest.approx(19 * (0.1 - send), rel=1e-6)
+    slow = predict([50_000] * 20, bandwidth_mbps=2, rtt_ms=200, nodelay=True, constants=c)
+    assert slow.total_s == pytest.approx(
+        predict([50_000] * 20, bandwidth_mbps=2, rtt_ms=200, nodelay=True,
+                constants=c.with_values(pacing_rtts=0)).total_s)  # 0.2 s of bytes > 0.1 s of pacing
 
 
 def test_slow_start_rounds_for_one_large_instance():
