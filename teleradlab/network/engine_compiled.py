@@ -14,6 +14,8 @@ reference, where arrivals are scheduled first). Each (centre, site) pair has its
 worklist heap of study indices, ordered by (key1, key2, time queued, study); under
 ``preemptive`` a preempted study goes back with key2 = −1 and its first queueing
 time, ahead of its class. Preemptions are logged in arrays that grow by doubling.
+The busy minutes of radiologists and links are returned with the rest of the
+result; nothing the loop is given is written.
 """
 
 from __future__ import annotations
@@ -208,12 +210,15 @@ def _ws_part(j, e, speed, work, ws_first, ws_loaded, ws_waited):
 
 # --------------------------------------------------------------------------- the run
 @njit(cache=True)
-def _run(acq, order, site, mod, eff, k1, k2, work, read0, sent,
+def _run(acq, order, site, mod, eff, k1, k2_given, read0, sent,
          r_centre, r_speed, r_sites, r_sub, iv_a, iv_b, iv_off, c_off,
          sl_off, sl_cent, link_id, l_rate, lat, l_up0, le_t, le_link, le_up, a_off,
          need, dist, q_off, routing, preemptive, repeat, horizon, first_at, loaded_at):
+    # the arguments are never written: busy minutes and everything else the run changes are returned
     n = acq.size
     n_rad = r_centre.size
+    work = read0.copy()  # reading work left at speed 1
+    k2 = k2_given.copy()  # becomes -1 for a study back in its worklist after a preemption
     n_sites = r_sites.shape[1]
     n_centres = c_off.size - 1
     n_links = l_rate.size
@@ -509,7 +514,8 @@ def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResu
     wl : Workload
         The studies (see :func:`teleradlab.network.workload.generate`).
     res : Resources
-        Shifts, links and distances (see :func:`teleradlab.network.resources.prepare`).
+        Shifts, links and distances (see :func:`teleradlab.network.resources.prepare`);
+        not changed.
 
     Returns
     -------
@@ -546,8 +552,9 @@ def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResu
     need = np.full((n_sites, max(len(wl.modalities), 1)), -1, np.int64)
     for si, by_mod in enumerate(res.need):
         for mi, m in enumerate(wl.modalities):
-            if by_mod.get(m):
-                need[si, mi] = subs.index(by_mod[m])
+            sub = by_mod.get(m)
+            if sub:
+                need[si, mi] = subs.index(sub)
     iv = [r.intervals for r in rads]
     iv_off = np.concatenate([[0], np.cumsum([len(x) for x in iv])]).astype(np.int64)
     iv_a = np.array([a for x in iv for a, _ in x], float)
@@ -575,7 +582,7 @@ def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResu
 
     out = _run(
         wl.acquired.astype(float), order.astype(np.int64), site, wl.modality.astype(np.int64), eff, k1, k2,
-        wl.reading_base.astype(float).copy(), wl.reading_base.astype(float), res.payload,
+        wl.reading_base.astype(float), res.payload,
         r_centre, np.array([r.speed for r in rads], float), r_sites, r_sub, iv_a, iv_b, iv_off, c_off,
         sl_off, sl_cent, link_id, l_rate, res.latency, l_up0, le_t, le_link, le_up, a_off,
         need, dist, q_off, ROUTING.index(scenario.routing), scenario.worklist == "preemptive",
@@ -583,12 +590,11 @@ def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResu
     )
     (centre_of, rad_of, t_ts, t_te, r_s, r_e, unread, preempted, r_busy, l_busy, waited, read, lg_s, lg_a, lg_b,
      ws_waited) = out
-    for r in rads:
-        r.busy_minutes = float(r_busy[r.index])
     return EngineResult(
         centre=centre_of.astype(np.int16), radiologist=rad_of.astype(np.int32), transfer_start=t_ts,
         transfer_end=t_te, read_start=r_s, read_end=r_e, unread=unread, preemptions=preempted.astype(np.int16),
-        radiologists=rads, link_busy={k: float(b) for k, b in zip(keys, l_busy, strict=True)}, horizon=res.horizon,
+        radiologists=rads, radiologist_busy=r_busy,
+        link_busy={k: float(b) for k, b in zip(keys, l_busy, strict=True)}, horizon=res.horizon,
         wait=np.where(np.isnan(r_e), np.nan, waited), reading=np.where(np.isnan(r_e), np.nan, read),
         preempt_study=lg_s, preempt_at=lg_a, preempt_back=lg_b,
         workstation=np.where(np.isnan(r_e), np.nan, ws_waited), first_image=at_centre(res.first_image, centre_of),

@@ -31,13 +31,17 @@ top. It is the specification that the compiled engine
 
 Ties in time are broken by the order in which events were scheduled; arrivals are
 scheduled first, in acquisition order.
+
+Busy minutes of radiologists and links are returned in the
+:class:`~teleradlab.network.resources.EngineResult`; the inputs are not changed (the
+radiologists' run state lives in copies).
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -78,7 +82,10 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
     n = len(wl)
     centres = scenario.centres
     horizon = res.horizon
-    rads, by_centre, site_links, dist, sub_of = res.radiologists, res.by_centre, res.site_links, res.dist, res.need
+    site_links, dist, sub_of = res.site_links, res.dist, res.need
+    # the radiologists' state (study, token, began) lives in copies: ``res`` is not changed
+    rads = [replace(r, study=-1, token=0, began=0.0) for r in res.radiologists]
+    by_centre = [[rads[r.index] for r in there] for there in res.by_centre]
     links = {k: _LinkState(rate=v.rate, up=v.up) for k, v in res.links.items()}
 
     # ---------------------------------------------------------------- per-study state (lists are fast)
@@ -113,6 +120,7 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
     log_back: list[float] = []
     log_open = [-1] * n
     remaining = [0.0] * n  # bytes left in transfer
+    busy = [0.0] * len(rads)  # minutes each radiologist was occupied by reads, workstation waits included
     in_transit = [0] * len(centres)
     active: dict[tuple[int, int], set[int]] = {k: set() for k in links}
 
@@ -230,7 +238,7 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
                 work[j] = base[j] if repeat else max(work[j] - (e - before) * victim.speed, 0.0)
                 ws_first[j] = max(ws_first[j] - e, 0.0)
                 ws_loaded[j] = max(ws_loaded[j] - e, 0.0)
-                victim.busy_minutes += t - victim.began
+                busy[victim.index] += t - victim.began
                 read[j] += t - victim.began
                 preempted[j] += 1
                 victim.study = -1
@@ -345,7 +353,7 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
             i = b
             r_e[i] = t
             workstation_part(i, t - r.began, r.speed)
-            r.busy_minutes += t - r.began
+            busy[r.index] += t - r.began
             read[i] += t - r.began
             r.study = -1
             outstanding -= 1
@@ -367,5 +375,6 @@ def run_reference(scenario: Scenario, wl: Workload, res: Resources) -> EngineRes
         workstation=np.where(np.isnan(r_e), NAN, ws_waited),
         first_image=at_centre(res.first_image, np.asarray(centre_of)),
         loaded=at_centre(res.loaded, np.asarray(centre_of)),
-        radiologists=rads, link_busy={k: v.busy_minutes for k, v in links.items()}, horizon=horizon,
+        radiologists=rads, radiologist_busy=np.asarray(busy, float),
+        link_busy={k: v.busy_minutes for k, v in links.items()}, horizon=horizon,
     )

@@ -85,7 +85,7 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 @dataclass
 class Radiologist:
-    """One radiologist during a run (mutable state of the reference engine)."""
+    """One radiologist during a run (``study``, ``token``, ``began``: mutable state of the reference engine)."""
 
     index: int
     centre: int
@@ -97,7 +97,6 @@ class Radiologist:
     study: int = -1  # current study, -1 when idle
     token: int = 0  # invalidates stale READ_DONE events after a preemption
     began: float = 0.0
-    busy_minutes: float = 0.0
 
     def on_shift(self, t: float) -> bool:
         """Whether ``t`` falls within a shift."""
@@ -146,7 +145,8 @@ class EngineResult:
     unread: np.ndarray
     preemptions: np.ndarray
     radiologists: list[Radiologist]
-    link_busy: dict[tuple[int, int], float]
+    radiologist_busy: np.ndarray  # minutes each radiologist (by index) was occupied by reads, workstation waits included
+    link_busy: dict[tuple[int, int], float]  # minutes data was flowing, by (site, centre)
     horizon: float
     wait: np.ndarray  # minutes in a worklist over every stay (NaN until reported)
     reading: np.ndarray  # minutes being read over every segment (NaN until reported)

@@ -80,7 +80,8 @@ def simulate(scenario: Scenario | dict | str, *, days: float, seed: int, replica
         for r in res.radiologists:
             shift = sum(max(0.0, min(b, total * 1440) - max(a, warm)) for a, b in r.intervals)
             rad_rows.append({"replication": rep, "radiologist": r.index, "centre": sc.centres[r.centre].name,
-                             "group": r.group.name, "shift_minutes": shift, "busy_minutes": r.busy_minutes})
+                             "group": r.group.name, "shift_minutes": shift,
+                             "busy_minutes": float(res.radiologist_busy[r.index])})
         for (si, ci), busy in res.link_busy.items():
             link_rows.append({"replication": rep, "site": sc.sites[si].name, "centre": sc.centres[ci].name,
                               "busy_minutes": busy})
