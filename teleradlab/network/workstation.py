@@ -352,17 +352,22 @@ def study_open_minutes(scenario: Any, wl: Any) -> tuple[np.ndarray, np.ndarray]:
     if n == 0 or all(c.workstation.policy == "none" for c in scenario.centres):
         return first, loaded
     raw_per_image = wl.bytes_raw / np.maximum(wl.images, 1)
-    keys = np.stack([wl.modality.astype(float), wl.bytes_per_instance.astype(float), raw_per_image.astype(float)],
-                    axis=1)
-    groups, group_of = np.unique(keys, axis=0, return_inverse=True)
+    # one integer code per (modality, instance size, frame size): np.unique of the rows of a 2-D
+    # array sorts a void view and takes ~0.2 s for 40,000 studies; three 1-D uniques take ~5 ms
+    code = np.zeros(n, np.int64)
+    for col in (wl.modality, wl.bytes_per_instance, raw_per_image):
+        values, inverse = np.unique(np.asarray(col), return_inverse=True)
+        code = code * len(values) + inverse.ravel()
+    _, group_of = np.unique(code, return_inverse=True)
     group_of = group_of.ravel()
-    members = [np.flatnonzero(group_of == g) for g in range(len(groups))]
+    members = [np.flatnonzero(group_of == g) for g in range(int(group_of.max()) + 1)]
     for ci, c in enumerate(scenario.centres):
         ws = c.workstation
         if ws.policy == "none":
             continue
-        for (mi, bpi, raw), rows in zip(groups, members, strict=True):
-            mod = wl.modalities[int(mi)]
+        for rows in members:
+            i0 = rows[0]
+            mod, bpi, raw = wl.modalities[int(wl.modality[i0])], wl.bytes_per_instance[i0], raw_per_image[i0]
             dec, _ = decode_seconds(scenario.compression.get(mod, ("none", 1.0))[0], mod, float(raw))
             images = wl.images[rows]
             counts = np.unique(images)
