@@ -156,7 +156,10 @@ def check_kernel(report: Report) -> None:
                 f"not installed: reinstall teleradlab (`make install`)"
             )
             return
-    report.info.append(f"kernel {name}: {path}" + (f" (provisioner {provisioner})" if provisioner else ""))
+    report.info.append(f"kernel {name}: {path}" + (
+        f" (provisioner {provisioner})" if provisioner else
+        " (on TCP, so kernels warn 'running over TCP without encryption': `python -m teleradlab.kernel install` "
+        "re-registers it on UNIX sockets)"))
 
 
 def check_codecs(report: Report) -> None:

@@ -71,6 +71,15 @@ def _fake_kernel(root: Path, python: str, metadata: dict | None = None) -> None:
          "display_name": "impostor", "language": "python", "metadata": metadata or {}}))
 
 
+def test_kernel_registered_without_the_provisioner_is_noted(tmp_path, monkeypatch) -> None:
+    """A plain `ipykernel install` works (no problem) but runs on TCP: doctor says how to change that."""
+    _fake_kernel(tmp_path, sys.executable)
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    report = doctor.Report()
+    doctor.check_kernel(report)
+    assert report.problems == [] and "teleradlab.kernel install" in report.info[-1]
+
+
 def test_kernel_with_an_unknown_provisioner_is_reported(tmp_path, monkeypatch) -> None:
     _fake_kernel(tmp_path, sys.executable, {"kernel_provisioner": {"provisioner_name": "no-such-provisioner"}})
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
