@@ -72,6 +72,9 @@ def _run(args: argparse.Namespace) -> int:
           f"  measured  total {s['measured_total_s']:.3f} s, first image {s['measured_first_image_s']:.3f} s\n"
           f"  predicted total {s['predicted_total_s']:.3f} s, first image {s['predicted_first_image_s']:.3f} s "
           f"({100 * s['relative_error']:+.1f}%)")
+    if _cc(args) != DEFAULT_CONGESTION_CONTROL:
+        print(f"  (the model's constants were fitted with TCP {DEFAULT_CONGESTION_CONTROL}; for BBR senders set "
+              f"TransferConstants.pacing_rtts to about 0.5)")
     if res.errors:
         print(f"  {len(res.errors)} errors reported by the sender, first: {res.errors[0]}")
     if args.out:
