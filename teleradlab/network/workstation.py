@@ -114,8 +114,7 @@ class Workstation:
     progressive: bool = False
 
 
-def parse(v: Any, where: str, centre: str, compression: dict[str, tuple[str, float]],
-          transfer_options: Any = None) -> Workstation:
+def parse(v: Any, where: str, centre: str, compression: dict[str, tuple[str, float]]) -> Workstation:
     """Validate a centre's ``workstation:`` value (a policy name or a mapping).
 
     Parameters
@@ -129,10 +128,6 @@ def parse(v: Any, where: str, centre: str, compression: dict[str, tuple[str, flo
     compression : dict
         The scenario's compression per modality: a progressive pass needs JPEG 2000 or
         HTJ2K, and every codec a workstation decodes needs a measured decode time.
-    transfer_options : object, optional
-        Not used: the archive link is a retrieval (:data:`RETRIEVAL_PROTOCOLS`), whose
-        options are validated here; accepted because the scenario loader passes its
-        link-option validator.
 
     Returns
     -------

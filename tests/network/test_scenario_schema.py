@@ -26,6 +26,7 @@ from teleradlab.compression.registry import codecs
 from teleradlab.errors import ScenarioError
 from teleradlab.network import defaults as D
 from teleradlab.network import transfer, triage, workstation
+from teleradlab.network.retrieval import RETRIEVAL_PROTOCOLS
 from teleradlab.network.scenario import (
     DISTS,
     PREEMPT,
@@ -94,6 +95,19 @@ def _enum(node: dict) -> list:
     return node["enum"]
 
 
+def _find(node: object, key: str) -> dict:
+    """The first sub-schema stored under ``key`` anywhere in the schema."""
+    if isinstance(node, dict):
+        if key in node and isinstance(node[key], dict):
+            return node[key]
+        node = list(node.values())
+    for child in node if isinstance(node, list) else []:
+        found = _find(child, key)
+        if found:
+            return found
+    return {}
+
+
 def test_vocabularies_and_keys_are_the_python_ones() -> None:
     props = SCHEMA["properties"]
     assert set(props) == TOP_KEYS and tuple(SCHEMA["required"]) == REQUIRED_KEYS
@@ -107,6 +121,8 @@ def test_vocabularies_and_keys_are_the_python_ones() -> None:
     assert set(TRANSFER_OPTIONS) <= set(DEFS["link"]["properties"])
     assert tuple(_enum(DEFS["reading_time"]["properties"]["dist"])) == DISTS
     assert tuple(_enum(DEFS["workstation_policy"])) == workstation.POLICIES
+    archive = _find(SCHEMA, "archive")
+    assert tuple(archive["properties"]["protocol"]["enum"]) == RETRIEVAL_PROTOCOLS
     assert set(DEFS["ai"]["properties"]) == AI_KEYS
     # an AI ranked below the last priority moves nothing: Python refuses it, the schema leaves it out
     assert tuple(_enum(DEFS["ai"]["properties"]["rank_after"])) == triage.RANKS[:-1]

@@ -42,7 +42,6 @@ The package, by section:
 from __future__ import annotations
 
 from teleradlab.network.scenario.links import RETIRED_LINK_KEYS, TRANSFER_OPTIONS
-from teleradlab.network.scenario.links import transfer_options as _transfer_options  # noqa: F401
 from teleradlab.network.scenario.loading import load_scenario
 from teleradlab.network.scenario.model import (
     DAYS,
@@ -70,8 +69,7 @@ from teleradlab.network.scenario.values import MAX_YEAR, MIN_YEAR
 from teleradlab.network.scenario.values import check_keys as _keys  # noqa: F401
 from teleradlab.network.scenario.values import number as _num  # noqa: F401
 
-# _keys, _num and _transfer_options: the names the single-module version gave the helpers
-# teleradlab.network.workstation takes (its parse is called with _transfer_options).
+# _keys and _num: the names the single-module version gave the helpers teleradlab.network.workstation takes.
 __all__ = [
     "DAYS", "DISTS", "MAX_YEAR", "MIN_YEAR", "PREEMPT", "RETIRED_LINK_KEYS", "ROUTING", "TRANSFER_OPTIONS",
     "WORKLISTS", "AITriage", "Centre", "Group", "Link", "ModalityLoad", "ReadingTime", "Scenario", "Shift",

@@ -15,7 +15,7 @@ from teleradlab.network import defaults as D
 from teleradlab.network.scenario.ai_triage import parse_ai_triage
 from teleradlab.network.scenario.centres import parse_centres
 from teleradlab.network.scenario.compression import parse_compression
-from teleradlab.network.scenario.links import parse_links, transfer_options
+from teleradlab.network.scenario.links import parse_links
 from teleradlab.network.scenario.model import PREEMPT, ROUTING, WORKLISTS, Scenario, eligible
 from teleradlab.network.scenario.reading import parse_reading
 from teleradlab.network.scenario.sites import parse_sites
@@ -85,8 +85,7 @@ def validate(raw: dict) -> Scenario:
     reading = parse_reading(raw.get("reading_time_minutes", {}), modalities)
     compression = parse_compression(raw.get("compression", {}), modalities)
     centres = [dataclasses.replace(c, workstation=_workstation(raw["centres"][i].get("workstation"),
-                                                              f"centres[{i}].workstation", c.name, compression,
-                                                              transfer_options))
+                                                              f"centres[{i}].workstation", c.name, compression))
                for i, c in enumerate(centres)]
     routing = _choice(raw, "routing", "least_loaded", ROUTING)
     worklist = _choice(raw, "worklist", "fifo", WORKLISTS)
