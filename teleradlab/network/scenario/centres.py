@@ -7,10 +7,9 @@ from teleradlab.network.scenario.shifts import parse_shift
 from teleradlab.network.scenario.values import (
     check_keys,
     fail,
-    location,
     nonempty_str,
     number,
-    timezone,
+    place,
     unique_names,
 )
 
@@ -63,8 +62,7 @@ def parse_centres(raw_centres: list) -> list[Centre]:
                 speed=number(g.get("speed", 1.0), f"{gw}.speed", positive=True),
             ))
         centres.append(Centre(
-            name=nonempty_str(c["name"], f"{w}.name"), country=nonempty_str(c["country"], f"{w}.country").upper(),
-            timezone=timezone(c["timezone"], f"{w}.timezone"), location=location(c["location"], f"{w}.location"),
+            **place(c, w),
             groups=tuple(groups),
         ))
     return centres

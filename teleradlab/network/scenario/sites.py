@@ -9,10 +9,9 @@ from teleradlab.network.scenario.model import ModalityLoad, Site
 from teleradlab.network.scenario.values import (
     check_keys,
     fail,
-    location,
     nonempty_str,
     number,
-    timezone,
+    place,
 )
 
 #: Keys of one modality's workload (``sites[i].modalities.<MOD>``).
@@ -108,8 +107,7 @@ def parse_sites(raw_sites: list) -> list[Site]:
         if not isinstance(mods, dict) or not mods:
             fail("expected a non-empty mapping of modality to workload", f"{w}.modalities")
         sites.append(Site(
-            name=nonempty_str(s["name"], f"{w}.name"), country=nonempty_str(s["country"], f"{w}.country").upper(),
-            timezone=timezone(s["timezone"], f"{w}.timezone"), location=location(s["location"], f"{w}.location"),
+            **place(s, w),
             modalities={str(m).upper(): modality_load(str(m).upper(), v, f"{w}.modalities.{m}")
                         for m, v in mods.items()},
         ))

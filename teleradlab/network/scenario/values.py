@@ -131,6 +131,27 @@ def location(v: Any, where: str) -> tuple[float, float]:
     return lat, lon
 
 
+def place(v: dict, where: str) -> dict[str, Any]:
+    """The ``name``, ``country``, ``timezone`` and ``location`` of a site or centre, checked.
+
+    Parameters
+    ----------
+    v : dict
+        The raw site or centre (keys already checked).
+    where : str
+        Its key path (``sites[0]``, ``centres[1]``).
+
+    Returns
+    -------
+    dict
+        Keyword arguments for :class:`Site` or :class:`Centre`; the country in upper case.
+    """
+    return {"name": nonempty_str(v["name"], f"{where}.name"),
+            "country": nonempty_str(v["country"], f"{where}.country").upper(),
+            "timezone": timezone(v["timezone"], f"{where}.timezone"),
+            "location": location(v["location"], f"{where}.location")}
+
+
 def unique_names(items: list, key: str, where: str) -> None:
     """Check that the ``key`` of every mapping in ``items`` is text and none repeats.
 
