@@ -14,6 +14,7 @@ import ast
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from teleradlab.files import atomic_write_text
@@ -82,8 +83,10 @@ def normalise(path: str | Path) -> bool:
         True when the file changed.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    nb = json.loads(text)
+    return _rewrite(path, lambda nb: _normalised(nb, path.name), sort_keys=True)  # as Jupyter saves it
+
+
+def _normalised(nb: dict, name: str) -> None:
     meta = nb.setdefault("metadata", {})
     meta["kernelspec"] = dict(KERNELSPEC)
     meta["language_info"] = language_info()
@@ -92,11 +95,18 @@ def normalise(path: str | Path) -> bool:
     for i, cell in enumerate(nb.get("cells", [])):
         if not cell.get("id"):
             k = 0
-            while (cid := hashlib.sha1(f"{path.name}:{i}:{k}".encode()).hexdigest()[:8]) in taken:
+            while (cid := hashlib.sha1(f"{name}:{i}:{k}".encode()).hexdigest()[:8]) in taken:
                 k += 1
             cell["id"] = cid
             taken.add(cid)
-    new = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"  # as Jupyter saves it
+
+
+def _rewrite(path: Path, edit: Callable[[dict], None], *, sort_keys: bool = False) -> bool:
+    """Apply ``edit`` to a notebook's JSON and write it back (atomically) only if it changed."""
+    text = path.read_text(encoding="utf-8")
+    nb = json.loads(text)
+    edit(nb)
+    new = json.dumps(nb, indent=1, sort_keys=sort_keys, ensure_ascii=False) + "\n"
     if new != text:
         atomic_write_text(path, new)
         return True
@@ -157,9 +167,10 @@ def strip(path: str | Path) -> bool:
     bool
         True when the file changed.
     """
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    nb = json.loads(text)
+    return _rewrite(Path(path), _stripped)
+
+
+def _stripped(nb: dict) -> None:
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
             cell["outputs"] = []
@@ -168,11 +179,6 @@ def strip(path: str | Path) -> bool:
         for key in ("execution", "papermill", "collapsed", "scrolled", "jupyter"):
             meta.pop(key, None)
     nb["metadata"] = {k: v for k, v in nb.get("metadata", {}).items() if k in KEEP_METADATA}
-    new = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-    if new != text:
-        atomic_write_text(path, new)
-        return True
-    return False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from teleradlab.errors import EnvironmentProblem, ParameterError
-from teleradlab.netlab.link import DEFAULT_CONGESTION_CONTROL, EmulatedLink
+from teleradlab.netlab.link import DEFAULT_CONGESTION_CONTROL, EmulatedLink, host_congestion_control
 from teleradlab.netlab.nodes import SENDER_PROTOCOL, Receiver, software_versions
 from teleradlab.netlab.probe import measure_link
 from teleradlab.netlab.run import DEFAULT_RECEIVER, prepare_study, run_on_link
@@ -56,12 +56,6 @@ GRIDS: dict[str, dict[str, tuple]] = {
 #: The acceptance threshold of issue 11: |predicted − measured| / measured.
 TOLERANCE = 0.15
 
-
-def _host_congestion_control() -> str | None:
-    try:
-        return Path("/proc/sys/net/ipv4/tcp_congestion_control").read_text().strip()
-    except OSError:
-        return None
 
 
 def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple = GRIDS["full"]["rtts"],
@@ -113,7 +107,7 @@ def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple
     if SENDER_PROTOCOL[sender] != "cstore":
         nodelays = (True,)  # HTTP clients and Orthanc set TCP_NODELAY themselves
     rows: list[dict] = []
-    cc = congestion_control or f"host default ({_host_congestion_control()})"
+    cc = congestion_control or f"host default ({host_congestion_control()})"
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="tlab-grid-"))
@@ -425,7 +419,7 @@ def calibrate(grid: str = "reduced", *, sender: str = "storescu", receiver: str 
         "measured_utc": [str(table["utc"].min()), str(table["utc"].max())] if "utc" in table else None,
         "link": "two network namespaces, TUN devices joined by teleradlab.netlab.relay (delay), tc tbf (rate)",
         "congestion_control": ccs,
-        "host_congestion_control": _host_congestion_control(),
+        "host_congestion_control": host_congestion_control(),
         "command": command or f"teleradlab netlab calibrate --{grid} --sender {sender}",
     }
     cal = Calibration(score(table, constants), constants, fits, provenance)

@@ -125,10 +125,25 @@ def available_congestion_controls() -> list[str]:
     list of str
         E.g. ``["reno", "cubic", "bbr"]``; empty where the file cannot be read.
     """
+    return (_tcp_sysctl("tcp_available_congestion_control") or "").split()
+
+
+def host_congestion_control() -> str | None:
+    """Return the host's default TCP congestion control (what new namespaces inherit).
+
+    Returns
+    -------
+    str or None
+        E.g. ``"cubic"``; None where it cannot be read.
+    """
+    return _tcp_sysctl("tcp_congestion_control")
+
+
+def _tcp_sysctl(name: str) -> str | None:
     try:
-        return Path("/proc/sys/net/ipv4/tcp_available_congestion_control").read_text().split()
+        return Path("/proc/sys/net/ipv4", name).read_text().strip()
     except OSError:
-        return []
+        return None
 
 class EmulatedLink:
     """Two namespaces joined by a shaped, delayed link (a context manager).
