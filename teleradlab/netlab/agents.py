@@ -30,7 +30,7 @@ def _nodelay(sock: socket.socket) -> None:
 def pynetdicom_receive(args: dict[str, Any]) -> None:
     """Run a pynetdicom storage SCP until killed, writing each instance to ``args['out']``."""
     from pynetdicom import AE, AllStoragePresentationContexts, evt
-    from pynetdicom.sop_class import Verification
+    from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # made at import, not in its types
 
     out = Path(args["out"])
     nodelay = bool(args.get("nodelay"))
@@ -47,11 +47,13 @@ def pynetdicom_receive(args: dict[str, Any]) -> None:
     from pydicom.uid import AllTransferSyntaxes
 
     for cx in AllStoragePresentationContexts:
+        assert cx.abstract_syntax is not None  # each of pynetdicom's storage contexts names its SOP class
         ae.add_supported_context(cx.abstract_syntax, AllTransferSyntaxes)
     ae.add_supported_context(Verification)
     ae.maximum_pdu_size = int(args.get("max_pdu", 16384))
     server = ae.start_server(("", int(args["port"])), block=False,
                              evt_handlers=[(evt.EVT_CONN_OPEN, on_open), (evt.EVT_C_STORE, on_store)])
+    assert server is not None  # start_server returns the server when block=False
     print("ready", flush=True)
     try:
         threading.Event().wait()
@@ -91,6 +93,8 @@ def pynetdicom_send(args: dict[str, Any]) -> dict[str, Any]:
             errors.append("association rejected or aborted")
             return
         if args.get("nodelay"):
+            # an established association has its transport socket open
+            assert assoc.dul.socket is not None and assoc.dul.socket.socket is not None
             _nodelay(assoc.dul.socket.socket)
         for i in range(a, len(datasets), n_assoc):
             status = assoc.send_c_store(datasets[i])

@@ -142,6 +142,7 @@ def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple
                             bar.update(1)
                             if out is not None:
                                 pd.DataFrame(rows).to_csv(out, index=False)
+                        assert recv.proc is not None  # start() set it
                         link.close_process(recv.proc)
         bar.close()
     finally:

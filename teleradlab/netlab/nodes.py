@@ -27,11 +27,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydicom import uid as ts_uid
 
 from teleradlab.errors import EnvironmentProblem, ParameterError
+
+if TYPE_CHECKING:
+    from teleradlab.netlab.link import EmulatedLink
 
 RECEIVERS = ("storescp", "pynetdicom", "orthanc")
 SENDERS = ("storescu", "pynetdicom", "stow", "bundle")
@@ -115,7 +118,7 @@ def _env(nodelay: bool) -> dict[str, str]:
     return env
 
 
-def _wait_port(link: Any, port: int, timeout: float = 20.0) -> None:
+def _wait_port(link: EmulatedLink, port: int, timeout: float = 20.0) -> None:
     # bash's /dev/tcp: a connection attempt every 50 ms, without starting a Python per check
     tries = int(timeout / 0.05)
     script = (f"for i in $(seq {tries}); do (exec 3<>/dev/tcp/{link.receiver_ip}/{port}) 2>/dev/null && exit 0; "
@@ -145,9 +148,9 @@ class Receiver:
     http_port: int = HTTP_PORT
     aet: str = "RECEIVER"
     folder: Path | None = None
-    proc: Any = field(default=None, repr=False)
+    proc: subprocess.Popen | None = field(default=None, repr=False)
 
-    def start(self, link: Any) -> Receiver:
+    def start(self, link: EmulatedLink) -> Receiver:
         """Start it inside ``link``'s receiver namespace and wait until it listens.
 
         Parameters
@@ -166,6 +169,7 @@ class Receiver:
         why = missing_tool(self.kind)
         if why:
             raise EnvironmentProblem(why)
+        assert link.tmp is not None, "the link is not open"
         self.folder = Path(link.tmp) / f"recv-{self.kind}-{time.monotonic_ns()}"
         self.folder.mkdir()
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
@@ -180,13 +184,14 @@ class Receiver:
             self.proc = link.popen(link.receiver, [sys.executable, "-m", "teleradlab.netlab.agents",
                                                    "pynetdicom-receive", args],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            assert self.proc.stdout is not None  # piped just above
             if self.proc.stdout.readline().strip() != "ready":
                 raise EnvironmentProblem("the pynetdicom receiver did not start", where="netlab")
         else:
             self._start_orthanc(link)
         return self
 
-    def _start_orthanc(self, link: Any) -> None:
+    def _start_orthanc(self, link: EmulatedLink) -> None:
         assert self.folder is not None
         plugin = dicomweb_plugin()
         config = {
@@ -214,7 +219,7 @@ class Receiver:
         tail = log.read_text(errors="replace")[-400:] if log.exists() else ""
         raise EnvironmentProblem(f"Orthanc did not start: {tail.strip()}", where="netlab")
 
-    def received(self, link: Any) -> int:
+    def received(self, link: EmulatedLink) -> int:
         """Count the instances stored so far (files in its folder, or Orthanc's statistics).
 
         Parameters
@@ -234,7 +239,7 @@ class Receiver:
             return int(json.loads(res.stdout)["instances"]) if res.returncode == 0 else -1
         return sum(1 for p in self.folder.iterdir() if p.is_file())
 
-    def clear(self, link: Any) -> None:
+    def clear(self, link: EmulatedLink) -> None:
         """Delete what it received, so the next run starts from the same state."""
         assert self.folder is not None
         if self.kind == "orthanc":
@@ -274,12 +279,13 @@ class SendResult:
         return self.t_end - self.t0
 
 
-_TS_OPTION = {ts_uid.JPEG2000Lossless: "-xv", ts_uid.JPEG2000: "-xw", ts_uid.JPEGLosslessSV1: "-xs",
-              ts_uid.JPEGLSLossless: "-xt", ts_uid.JPEGLSNearLossless: "-xu", ts_uid.JPEGBaseline8Bit: "-xy",
-              ts_uid.JPEGExtended12Bit: "-xx"}
+_TS_OPTION: dict[str, str] = {
+    ts_uid.JPEG2000Lossless: "-xv", ts_uid.JPEG2000: "-xw", ts_uid.JPEGLosslessSV1: "-xs",
+    ts_uid.JPEGLSLossless: "-xt", ts_uid.JPEGLSNearLossless: "-xu", ts_uid.JPEGBaseline8Bit: "-xy",
+    ts_uid.JPEGExtended12Bit: "-xx"}
 
 
-def send(link: Any, sender: str, files: list[Path], receiver: Receiver, *, nodelay: bool = False,
+def send(link: EmulatedLink, sender: str, files: list[Path], receiver: Receiver, *, nodelay: bool = False,
          associations: int = 1, batch: int | None = None, transfer_syntax: str | None = None,
          timeout: float = 1800.0) -> SendResult:
     """Send ``files`` from the sender namespace to ``receiver`` and time it.
@@ -329,6 +335,7 @@ def send(link: Any, sender: str, files: list[Path], receiver: Receiver, *, nodel
     else:
         args.update(port=receiver.http_port, batch=batch)
         kind = f"{sender}-send"
+    assert link.tmp is not None, "the link is not open"
     argfile = Path(link.tmp) / f"args-{time.monotonic_ns()}.json"
     argfile.write_text(json.dumps(args))
     res = link.run(link.sender, [sys.executable, "-m", "teleradlab.netlab.agents", kind, f"@{argfile}"],
@@ -343,8 +350,9 @@ def send(link: Any, sender: str, files: list[Path], receiver: Receiver, *, nodel
 _LOG_LINE = re.compile(r"^(\d+\.\d+) (.*)$")
 
 
-def _storescu(link: Any, files: list[Path], receiver: Receiver, nodelay: bool, ts: str | None,
+def _storescu(link: EmulatedLink, files: list[Path], receiver: Receiver, nodelay: bool, ts: str | None,
               timeout: float) -> SendResult:
+    assert link.tmp is not None, "the link is not open"
     cfg = Path(link.tmp) / "dcmtk-log.cfg"
     cfg.write_text(_DCMTK_LOG)
     argv = ["storescu", "-lc", str(cfg), "-aet", "SENDER", "-aec", receiver.aet]

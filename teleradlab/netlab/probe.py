@@ -17,7 +17,10 @@ import statistics
 import struct
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from teleradlab.netlab.link import EmulatedLink
 
 CHUNK = 65536
 
@@ -149,7 +152,7 @@ if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
 
-def measure_link(link: Any, *, seconds: float = 1.0, port: int = 5201) -> dict[str, Any]:
+def measure_link(link: EmulatedLink, *, seconds: float = 1.0, port: int = 5201) -> dict[str, Any]:
     """Measure an open :class:`~teleradlab.netlab.link.EmulatedLink`'s round trip and throughput.
 
     Parameters
@@ -170,6 +173,7 @@ def measure_link(link: Any, *, seconds: float = 1.0, port: int = 5201) -> dict[s
 
     srv = link.popen(link.receiver, [sys.executable, "-m", "teleradlab.netlab.probe", "serve", str(port)],
                      stdout=-1, stderr=-1, text=True)
+    assert srv.stdout is not None and srv.stderr is not None  # piped just above
     try:
         if srv.stdout.readline().strip() != "ready":
             raise EnvironmentProblem("the link probe did not start: " + srv.stderr.read()[-300:], where="netlab")

@@ -291,7 +291,7 @@ def _cget(host: str, port: int, aec: str, study_uid: str, sop_classes: tuple[str
     from pydicom.dataset import Dataset
     from pydicom.uid import ExplicitVRLittleEndian
     from pynetdicom import AE, build_role, evt
-    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet
+    from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet  # type: ignore[attr-defined]  # made at import, not in its types
 
     def on_store(event: Any) -> int:
         blob = event.encoded_dataset()
@@ -307,10 +307,12 @@ def _cget(host: str, port: int, aec: str, study_uid: str, sop_classes: tuple[str
         # own preference (Explicit VR Little Endian) and would have to transcode
         for ts in dict.fromkeys([*transfer_syntaxes, ExplicitVRLittleEndian]):
             ae.add_requested_context(sop, ts)
-    roles = [build_role(sop, scp_role=True) for sop in sop_classes]
-    assoc = ae.associate(host, int(port), ae_title=aec, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store)])
+    assoc = ae.associate(host, int(port), ae_title=aec, ext_neg=[build_role(sop, scp_role=True) for sop in sop_classes],
+                         evt_handlers=[(evt.EVT_C_STORE, on_store)])
     if not assoc.is_established:
         return [f"C-GET: association with {aec}@{host}:{port} rejected or aborted"]
+    # an established association has its transport socket open
+    assert assoc.dul.socket is not None and assoc.dul.socket.socket is not None
     assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     query = Dataset()
     query.QueryRetrieveLevel = "STUDY"
@@ -468,6 +470,7 @@ class Archive:
 
 
 def _agent(link: EmulatedLink, namespace: str, kind: str, args: dict[str, Any], timeout: float = 900.0) -> dict:
+    assert link.tmp is not None, "the link is not open"
     argfile = Path(link.tmp) / f"retrieve-{time.monotonic_ns()}.json"
     argfile.write_text(json.dumps(args))
     try:
