@@ -94,7 +94,7 @@ def overhead(ds, label: str, repeat: int) -> None:
         data_info = dataclasses.replace(info, signed=False) if shift else info
 
         def ours(c=c, param=param):
-            res = compress(ds, c.name, quality=param, max_error=param)
+            res = compress(ds, c.name, quality=param)  # the codec's own parameter (JPEG-LS: NEAR)
             dec = modality_pixels(fresh(res.dataset))
             psnr(reference, dec, data_range=rng)
             ssim(reference, dec, data_range=rng)
@@ -137,7 +137,7 @@ def main() -> None:
         if c.accepts(frame_info(ct)):
             continue
         res = compress(ct, c.name, ratio=10 if c.lossy else None)
-        enc = best_of(lambda c=c, res=res: compress(ct, c.name, quality=res.param, max_error=res.param))
+        enc = best_of(lambda c=c, res=res: compress(ct, c.name, quality=res.param))  # None when lossless
         dec = best_of(lambda res=res: decode_pixels(fresh(res.dataset)))
         print(f"  {c.name:18} {mb / enc:8.1f} {mb / dec:8.1f} {res.ratio:7.2f}")
 

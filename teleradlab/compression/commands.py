@@ -17,21 +17,34 @@ def _ratio(text: str) -> float:
     return value
 
 
-def _finite(text: str) -> float:
+def _quality(text: str) -> float | int:
+    """A non-negative number; an int when it is whole (JPEG quality and NEAR are integers)."""
     from teleradlab.cli import non_negative_float
 
-    return non_negative_float(text)
+    value = non_negative_float(text)
+    return int(value) if value.is_integer() else value
+
+
+#: How the compress options are spelt in messages.
+_SPELLING = {"ratio": "--ratio", "quality": "--quality", "max_error": "--max-error", "on_miss": "--nearest",
+             "allow_recompression": "--allow-recompression"}
+
+
+def _request(args: argparse.Namespace) -> dict:
+    """The keyword arguments of :func:`~teleradlab.compression.compress` the options ask for."""
+    return {"ratio": args.ratio, "quality": args.quality, "max_error": args.max_error,
+            "allow_recompression": args.allow_recompression, "on_miss": "nearest" if args.nearest else "raise"}
 
 
 def _compress(args: argparse.Namespace) -> int:
     import warnings
 
-    from teleradlab.compression.compress import RatioMissWarning, compress
-    from teleradlab.compression.registry import get_codec
+    from teleradlab.compression.compress import RatioMissWarning, check_request, compress
     from teleradlab.errors import CodecError, DicomError
     from teleradlab.imaging.study import load_study, write_dataset
 
-    get_codec(args.syntax)  # an unknown syntax fails before anything is read
+    # an unknown syntax, or an option the codec does not use, fails before anything is read
+    check_request(args.syntax, **_request(args), spelling=_SPELLING)
     src, out = Path(args.input), Path(args.output)
     study = load_study(src)
     if report_skipped("compress", study.skipped, allowed=args.allow_skipped):
@@ -60,9 +73,7 @@ def _compress(args: argparse.Namespace) -> int:
         try:
             with warnings.catch_warnings():  # misses are counted in the summary below
                 warnings.simplefilter("ignore", RatioMissWarning)
-                results.append((ds, compress(ds, args.syntax, ratio=args.ratio, quality=args.quality,
-                                             max_error=args.max_error, allow_recompression=args.allow_recompression,
-                                             on_miss="nearest" if args.nearest else "raise")))
+                results.append((ds, compress(ds, args.syntax, **_request(args))))
         except CodecError as exc:
             raise CodecError(exc.message, where=f"{getattr(ds, 'filename', src)}: {exc.where}") from None
     for (_, res), target in zip(results, targets, strict=True):
@@ -99,7 +110,10 @@ def _codecs(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``compress`` and ``codecs``."""
-    p = subparsers.add_parser("compress", help="compress DICOM files with a transfer syntax")
+    p = subparsers.add_parser("compress", help="compress DICOM files with a transfer syntax",
+                              epilog="An option the syntax does not use is refused, not ignored: lossless "
+                                     "syntaxes take none of --ratio, --nearest, --quality, --max-error, "
+                                     "--allow-recompression; only jpegls-near takes --max-error.")
     p.add_argument("input", help="a DICOM file or folder")
     p.add_argument("output", help="output file (for one input file) or folder")
     p.add_argument("--syntax", required=True, help="codec name, transfer syntax UID or keyword")
@@ -107,9 +121,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                 "or refused naming the ratios reachable")
     p.add_argument("--nearest", action="store_true",
                    help="where --ratio cannot be met within ±5%%, use the nearest reachable ratio (reported)")
-    p.add_argument("--quality", type=_finite, help="codec-specific quality parameter instead of a ratio")
-    p.add_argument("--max-error", type=non_negative_int, help="JPEG-LS near-lossless NEAR")
-    p.add_argument("--allow-recompression", action="store_true", help="compress already-lossy images again")
+    p.add_argument("--quality", type=_quality,
+                   help="codec-specific parameter instead of a ratio (lossy syntaxes; JPEG quality 1-100, JPEG XL "
+                        "distance...)")
+    p.add_argument("--max-error", type=non_negative_int, help="JPEG-LS near-lossless NEAR (jpegls-near only)")
+    p.add_argument("--allow-recompression", action="store_true",
+                   help="compress already-lossy images again (lossy syntaxes)")
     p.add_argument("--overwrite", action="store_true", help="replace output files that exist")
     p.add_argument("--allow-skipped", action="store_true", help="go on when some input files cannot be read")
     p.set_defaults(func=_compress)

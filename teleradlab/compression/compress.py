@@ -24,8 +24,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import numbers
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +36,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from teleradlab.compression.registry import Codec, FrameInfo, codecs_accepting, get_codec
+from teleradlab.compression.registry import Codec, FrameInfo, codecs, codecs_accepting, get_codec
 from teleradlab.errors import CodecError, one_line
 
 #: The rate search aims at this relative tolerance...
@@ -79,6 +81,133 @@ class RatioNotReachable(CodecError):
             text += f"; the search found nothing closer than {' and '.join(steps)}"
         text += "; ask for a reachable ratio, or pass on_miss='nearest'"
         super().__init__(text, where="ratio")
+
+
+class KeywordNotUsed(CodecError):
+    """A keyword argument of :func:`compress` that the codec does not use: refused, not ignored.
+
+    Attributes
+    ----------
+    codec : str
+        The codec's short name.
+    keyword : str
+        The keyword refused (its :func:`compress` name, whatever ``spelling`` showed).
+    accepted : tuple of str
+        The keywords the codec uses (:attr:`Codec.compress_keywords`).
+    """
+
+    def __init__(self, codec: Codec, keyword: str, why: str, spelling: Mapping[str, str] | None = None) -> None:
+        self.codec, self.keyword, self.accepted = codec.name, keyword, codec.compress_keywords
+        name = _spell(spelling)
+        accepted = ", ".join(name(k) for k in self.accepted) or "none (it takes no rate, error or recompression keyword)"
+        super().__init__(f"{codec.name} does not use {name(keyword)}: {why}; {codec.name} accepts: {accepted}",
+                         where=name(keyword))
+
+
+#: Why a lossless codec uses none of the keywords of :func:`compress`.
+_LOSSLESS_WHY = {
+    "ratio": "its ratio follows from the image",
+    "quality": "it has no quality parameter",
+    "max_error": "it keeps every sample exactly",
+    "on_miss": "there is no target ratio to miss",
+    "allow_recompression": "re-encoding an image losslessly loses nothing more, so needs no permission",
+}
+
+
+def _spell(spelling: Mapping[str, str] | None) -> Any:
+    """keyword -> how the caller spells it (``ratio=`` by default, ``--ratio`` for the CLI)."""
+    return lambda k: (spelling or {}).get(k, f"{k}=")
+
+
+def check_request(syntax: str, *, ratio: float | None = None, quality: Any = None, max_error: int | None = None,
+                  allow_recompression: bool = False, on_miss: str = "raise",
+                  spelling: Mapping[str, str] | None = None) -> Codec:
+    """Check a :func:`compress` request against the codec before any image is read.
+
+    A keyword counts as given when it differs from its default. Each given keyword
+    must be one the codec uses (:attr:`Codec.compress_keywords`), at most one of
+    ``ratio``, ``quality`` and ``max_error`` may set the rate, ``on_miss="nearest"``
+    needs a ``ratio``, and a ``quality`` or ``max_error`` must lie in the codec's
+    parameter range (beyond it the libraries clamp, and the value would be silently
+    changed; see :attr:`Codec.param_range`).
+
+    Parameters
+    ----------
+    syntax : str
+        Codec short name, Transfer Syntax UID or pydicom UID keyword.
+    ratio, quality, max_error, allow_recompression, on_miss
+        As for :func:`compress`.
+    spelling : mapping, optional
+        How the caller names the keywords in messages (the CLI: ``{"max_error": "--max-error"}``...);
+        ``max_error=`` and so on by default.
+
+    Returns
+    -------
+    Codec
+        The codec.
+
+    Raises
+    ------
+    KeywordNotUsed
+        A keyword the codec does not use, naming the codec, the keyword and the keywords it accepts.
+    CodecError
+        An unknown syntax or ``on_miss``, two rate keywords at once, ``on_miss="nearest"``
+        without a ratio, a ratio not above 1, or a parameter outside the codec's range.
+
+    Examples
+    --------
+    >>> check_request("jpeg2000", quality=10).name
+    'jpeg2000'
+    >>> check_request("jpegls", quality=90)
+    Traceback (most recent call last):
+    ...
+    teleradlab.compression.compress.KeywordNotUsed: quality=: jpegls does not use quality=: it is lossless: ...
+    """
+    codec = get_codec(syntax)
+    name = _spell(spelling)
+    if on_miss not in ON_MISS:
+        raise CodecError(f"on_miss must be one of {', '.join(ON_MISS)}, not {on_miss!r}", where=name("on_miss"))
+    given = {k: v for k, v in (("ratio", ratio), ("quality", quality), ("max_error", max_error)) if v is not None}
+    if on_miss != "raise":
+        given["on_miss"] = on_miss
+    if allow_recompression:
+        given["allow_recompression"] = allow_recompression
+    for keyword in given:
+        if keyword in codec.compress_keywords:
+            continue
+        if not codec.lossy:
+            why = f"it is lossless: {_LOSSLESS_WHY[keyword]}"
+        else:  # only max_error is used by some lossy codecs and not others
+            near = [c.name for c in codecs(available_only=False) if keyword in c.compress_keywords]
+            why = (f"only {', '.join(near)} bounds the largest error; set {codec.name}'s rate with "
+                   f"{name('ratio')} or {name('quality')} (its {codec.param_name})")
+        raise KeywordNotUsed(codec, keyword, why, spelling)
+    rate = [k for k in ("ratio", "quality", "max_error") if k in given]
+    if len(rate) > 1:
+        raise CodecError(f"{' and '.join(name(k) for k in rate)} each set {codec.name}'s rate; pass one of them "
+                         f"(the other would be ignored)", where=name(rate[1]))
+    if ratio is not None and (isinstance(ratio, bool) or not isinstance(ratio, numbers.Real) or not ratio > 1
+                              or not math.isfinite(ratio)):
+        raise CodecError(f"ratio must be a number above 1, got {ratio!r}", where=name("ratio"))
+    for keyword in ("quality", "max_error"):
+        if keyword in given:
+            _check_param(codec, given[keyword], name(keyword))
+    if "on_miss" in given and ratio is None:
+        raise CodecError(f"{name('on_miss')} says what a missed target ratio does, and no ratio is asked for: "
+                         f"pass {name('ratio')} or drop {name('on_miss')}", where=name("on_miss"))
+    return codec
+
+
+def _check_param(codec: Codec, value: Any, where: str) -> None:
+    """A rate parameter given by hand: a number (an integer where the codec's is) in ``codec.param_range``."""
+    lo, hi = codec.param_range
+    if codec.integer_param:
+        lo, hi = int(lo), int(hi)
+    kind = "an integer" if codec.integer_param else "a number"
+    ok_type = isinstance(value, numbers.Integral if codec.integer_param else numbers.Real)
+    if isinstance(value, bool) or not ok_type or not lo <= value <= hi:
+        raise CodecError(f"{codec.name}'s {codec.param_name} is {kind} from {_fmt(lo)} to {_fmt(hi)} (the library "
+                         f"clamps values beyond), got {value!r}", where=where)
 
 
 class RatioMissWarning(UserWarning):
@@ -228,15 +357,10 @@ def _miss(codec: Codec, frames: list[np.ndarray], info: FrameInfo, target: float
     return RatioNotReachable(codec.name, target, lowest, highest, below, above, param_name=codec.param_name)
 
 
-def _check(ds: Dataset, codec: Codec, ratio: float | None, allow_recompression: bool) -> FrameInfo:
+def _check(ds: Dataset, codec: Codec, allow_recompression: bool) -> FrameInfo:
     where = str(getattr(ds, "filename", "") or "dataset")
     if "PixelData" not in ds:
         raise CodecError("the dataset has no Pixel Data to compress", where=where)
-    if ratio is not None and (not isinstance(ratio, int | float) or ratio <= 1):
-        raise CodecError(f"ratio must be a number above 1, got {ratio!r}", where="ratio")
-    if ratio is not None and "ratio" not in codec.compress_keywords:
-        raise CodecError(f"{codec.name} is lossless: its ratio follows from the image; pass no ratio",
-                         where="ratio")
     if str(getattr(ds, "LossyImageCompression", "00")) == "01" and codec.lossy and not allow_recompression:
         raise CodecError("the image was already compressed lossily (0028,2110 = 01); double compression "
                          "degrades it further (DRG: to be strictly avoided). Pass allow_recompression=True "
@@ -271,7 +395,8 @@ def compress(dataset: Dataset, syntax: str, *, ratio: float | None = None, quali
         integer steps such as JPEG-LS NEAR values) raises :class:`RatioNotReachable`
         naming the ratios it reaches, unless ``on_miss="nearest"``.
     quality : optional
-        The codec's own parameter instead of a ratio: JPEG quality 1–100, JPEG 2000
+        The codec's own parameter instead of a ratio, within its range
+        (:attr:`Codec.param_range`): JPEG quality 1–100, JPEG-LS NEAR, JPEG 2000
         ratio parameter, HTJ2K quantisation step, JPEG XL distance.
     max_error : int, optional
         JPEG-LS near-lossless NEAR: the largest absolute error allowed.
@@ -282,6 +407,11 @@ def compress(dataset: Dataset, syntax: str, *, ratio: float | None = None, quali
         reachable ratio with a :class:`RatioMissWarning` (the result's ``ratio``,
         ``target`` and ``missed`` say what happened; the dataset records the
         achieved ratio).
+
+    A keyword the codec does not use is refused, never ignored
+    (:func:`check_request`): a lossless codec takes none of them, only JPEG-LS
+    near-lossless takes ``max_error``, ``ratio``, ``quality`` and ``max_error``
+    exclude each other, and ``on_miss="nearest"`` needs a ``ratio``.
 
     Returns
     -------
@@ -304,16 +434,19 @@ def compress(dataset: Dataset, syntax: str, *, ratio: float | None = None, quali
 
     Raises
     ------
+    KeywordNotUsed
+        A keyword the codec does not use (a CodecError naming the codec, the keyword
+        and the keywords it accepts).
     CodecError
-        Unknown syntax, ratio <= 1, a bit depth or colour model the codec cannot take
-        (naming the syntaxes that can), no pixel data, or refused recompression.
+        Unknown syntax, ratio <= 1, two rate keywords, a parameter outside the codec's
+        range, a bit depth or colour model the codec cannot take (naming the syntaxes
+        that can), no pixel data, or refused recompression.
     RatioNotReachable
         A ``ratio`` not reachable within ±5% (a CodecError; unless ``on_miss="nearest"``).
     """
-    codec = get_codec(syntax)
-    if on_miss not in ON_MISS:
-        raise CodecError(f"on_miss must be one of {', '.join(ON_MISS)}, not {on_miss!r}", where="on_miss")
-    info = _check(dataset, codec, ratio, allow_recompression)
+    codec = check_request(syntax, ratio=ratio, quality=quality, max_error=max_error,
+                          allow_recompression=allow_recompression, on_miss=on_miss)
+    info = _check(dataset, codec, allow_recompression)
     from teleradlab.imaging.decode import decode_pixels
 
     arr = decode_pixels(dataset)
@@ -341,7 +474,7 @@ def compress(dataset: Dataset, syntax: str, *, ratio: float | None = None, quali
             warnings.warn(f"{miss.message}; returning {_ratio(frames, info, streams):.3g}:1 "
                           f"({codec.param_name} {_fmt(param)})", RatioMissWarning, stacklevel=2)
     else:
-        param = max_error if (max_error is not None and codec.rate == "max_error") else quality
+        param = max_error if max_error is not None else quality
         if param is None:
             param = codec.default_param
         streams = _encode_all(codec, frames, info, param)
@@ -577,8 +710,8 @@ def compress_study(study: Any, syntax: str, *, workers: int = 1, **kwargs: Any) 
     """
     from teleradlab.progress import progress
 
+    check_request(syntax, **kwargs)  # a refused keyword fails once, before any work
     datasets = list(getattr(study, "datasets", study))
-    get_codec(syntax)
     jobs = [(ds, syntax, kwargs) for ds in datasets]
     if workers <= 1 or len(jobs) < 2:
         return [_compress_one(j) for j in progress(jobs, desc=f"compress {syntax}", disable=len(jobs) < 20 or None)]

@@ -125,7 +125,11 @@ class Codec:
     decoder : DirectDecoder or None
         The direct frame decoder, or None where pydicom decodes it.
     param_range : tuple
-        (low, high) of the rate parameter for bisection.
+        (low, high) of the rate parameter: bisection searches it, and a ``quality`` (or
+        ``max_error``) outside it is refused. Beyond it the libraries clamp or saturate
+        (measured on a synthetic 256x256 CT: JPEG quality 0 and -5 code like 1, 101 like
+        100; JPEG XL distance 26 and 100 like 25; HTJ2K step 2 and 8 like 1; JPEG 2000
+        ratio parameters 2000 and 5000 alike), so a value there would be silently changed.
     integer_param : bool
         Whether the rate parameter is an integer.
     increasing : bool
@@ -180,15 +184,25 @@ class Codec:
 
     @property
     def compress_keywords(self) -> tuple[str, ...]:
-        """The keyword arguments of :func:`~teleradlab.compression.compress` that set its rate.
+        """The keyword arguments of :func:`~teleradlab.compression.compress` that it uses.
 
-        None for a lossless codec (its ratio follows from the image); ``ratio`` and
-        ``quality`` (the rate parameter) for a lossy one, and ``max_error`` for JPEG-LS
-        near-lossless.
+        None for a lossless codec (its ratio follows from the image, it has no
+        parameter and re-encoding loses nothing). A lossy one uses ``ratio`` and
+        ``quality`` (its rate parameter), ``on_miss`` (what a missed ratio does) and
+        ``allow_recompression``; JPEG-LS near-lossless also ``max_error`` (its NEAR).
+        :func:`~teleradlab.compression.compress` refuses any other.
+
+        Examples
+        --------
+        >>> get_codec("jpeg2000").compress_keywords
+        ('ratio', 'quality', 'on_miss', 'allow_recompression')
+        >>> get_codec("jpegls").compress_keywords
+        ()
         """
         if not self.lossy:
             return ()
-        return ("ratio", "quality", "max_error") if self.rate == "max_error" else ("ratio", "quality")
+        rate = ("ratio", "quality", "max_error") if self.rate == "max_error" else ("ratio", "quality")
+        return (*rate, "on_miss", "allow_recompression")
 
     def encode(self, frame: Any, info: FrameInfo, param: Any) -> bytes:
         """Encode one frame with the rate parameter ``param`` (None for lossless codecs).

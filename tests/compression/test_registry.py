@@ -136,8 +136,9 @@ def test_keyword_arguments_reach_the_library() -> None:
 
 def test_compress_keywords() -> None:
     assert get_codec("jpegls").compress_keywords == ()
-    assert get_codec("jpeg2000").compress_keywords == ("ratio", "quality")
+    assert get_codec("jpeg2000").compress_keywords == ("ratio", "quality", "on_miss", "allow_recompression")
     assert "max_error" in get_codec("jpegls-near").compress_keywords
+    assert not any("max_error" in c.compress_keywords for c in codecs(available_only=False) if c.name != "jpegls-near")
 
 
 def test_compress_writes_the_registry_uid(native) -> None:
