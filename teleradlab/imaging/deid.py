@@ -7,7 +7,9 @@ options the caller names, and beyond the table:
 
 - every element of VR UI is a UID to replace, except registered UIDs (SOP classes,
   transfer syntaxes and the rest of pydicom's UID dictionary) and class UIDs;
-- groups 50xx (curves) and 60xx (overlays: data, labels, descriptions) are removed;
+- groups 50xx (curves), 60xx (overlays: data, labels, descriptions) and 5400
+  (waveforms: channel and group labels are free text) are removed, and so is the
+  Encrypted Attributes Sequence (0400,0500), whose content is the original identity;
 - elements of VR UN and public elements pydicom's dictionary does not know are removed;
 - private elements are removed unless listed in ``keep_private``;
 - names, free text, network addresses, dates and times the table does not list are
@@ -72,6 +74,10 @@ TEXT_VRS = frozenset({"PN", "LT", "ST", "UT", "UC", "UR", "AE"})
 TEMPORAL_VRS = frozenset({"DA", "DT", "TM"})
 _STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC",
                          "UI", "UR", "UT"})
+#: Public elements the table does not list that are removed all the same: the Encrypted
+#: Attributes Sequence (0400,0500), which holds the original identifying attributes, and the
+#: Waveform Annotation Sequence (0040,B020), free text about the waveforms (group 5400) removed too.
+_REMOVED = frozenset({0x04000500, 0x0040B020})
 #: File-meta elements rebuilt from scratch; everything else in group 0002 is dropped.
 _META_KEPT = ("MediaStorageSOPClassUID", "TransferSyntaxUID")
 #: Modified-dates shift: every date of one patient moves back by the same whole number of
@@ -302,14 +308,14 @@ class Deidentifier:
         row = table().get(int(tag))
         if row is not None:
             return row.action(self._columns)
-        if elem.VR == "UN" or not dictionary_has_tag(tag):
-            return "X"
+        if elem.VR == "UN" or not dictionary_has_tag(tag) or tag.group == 0x0010 or int(tag) in _REMOVED:
+            return "X"  # unknown, any Patient-group element the table does not list (sequences too), _REMOVED
         keyword = elem.keyword
         if elem.VR == "UI":
             return "K" if keyword.endswith("ClassUID") or keyword == "TransferSyntaxUID" else "U"
         if elem.VR == "SQ":
             return "U*"
-        if tag.group == 0x0010 or elem.VR in TEXT_VRS:
+        if elem.VR in TEXT_VRS:
             return "X"
         if elem.VR in TEMPORAL_VRS:
             if "full_dates" in self._columns:
@@ -324,8 +330,9 @@ class Deidentifier:
                 if not self._private_kept(tag):
                     del ds[tag]
                 continue
-            if tag.element == 0 or 0x5000 <= tag.group <= 0x50FF or 0x6000 <= tag.group <= 0x60FF:
-                del ds[tag]  # group lengths (stale after editing), curves, overlays
+            if (tag.element == 0 or 0x5000 <= tag.group <= 0x50FF or 0x6000 <= tag.group <= 0x60FF
+                    or tag.group == 0x5400):
+                del ds[tag]  # group lengths (stale after editing), curves, overlays, waveforms
                 continue
             action = self._action(elem)
             vr = elem.VR

@@ -381,3 +381,35 @@ def test_a_binary_key_file_is_one_clear_error(tmp_path) -> None:
     bad.write_bytes(b"\xff\xfe\x00binary")
     with pytest.raises(ParameterError, match="cannot use it as a key file"):
         key_file(bad)
+
+
+def test_places_found_by_the_second_adversarial_pass_are_removed() -> None:
+    """Identity nested where issue 12's first pass did not look (found in a later pass)."""
+    markers = Markers()
+    ds = synthesize_study("CT", seed=4, shape=(16, 16), n_images=1, lesions=0).datasets[0]
+    qualifiers = Dataset()  # (0010,0024): a Patient-group sequence the table does not list
+    qualifiers.UniversalEntityID = markers("UEID")
+    qualifiers.AssigningJurisdictionCodeSequence = Sequence([Dataset()])
+    jurisdiction = qualifiers.AssigningJurisdictionCodeSequence[0]
+    jurisdiction.CodeValue, jurisdiction.CodingSchemeDesignator = markers("JURVALUE", 16), "99X"
+    jurisdiction.CodeMeaning = markers("JURMEANING")
+    ds.IssuerOfPatientIDQualifiersSequence = Sequence([qualifiers])
+    waveform = Dataset()  # group 5400: labels are free text
+    waveform.MultiplexGroupLabel = markers("GROUPLABEL", 16)
+    channel = Dataset()
+    channel.ChannelLabel = markers("CHANLABEL", 16)
+    waveform.ChannelDefinitionSequence = Sequence([channel])
+    waveform.add_new(0x54001010, "OW", markers("WAVEDATA").encode().ljust(32, b"\0"))
+    ds.WaveformSequence = Sequence([waveform])
+    encrypted = Dataset()  # (0400,0500) carries the original identity
+    encrypted.EncryptedContentTransferSyntaxUID = "1.2.840.10008.1.2.1"
+    encrypted.EncryptedContent = markers("ENCRYPTED").encode().ljust(32, b"\0")
+    ds.EncryptedAttributesSequence = Sequence([encrypted])
+    before = _bytes(ds)
+    assert all(v.encode() in before for v in markers.values.values())
+    blob = _bytes(deidentify(ds, key=b"k" * 32))
+    for place, value in markers.values.items():
+        assert value.encode() not in blob, f"{place} ({value!r}) survived"
+    back = dcmread(io.BytesIO(blob))
+    for keyword in ("IssuerOfPatientIDQualifiersSequence", "WaveformSequence", "EncryptedAttributesSequence"):
+        assert keyword not in back
