@@ -61,6 +61,78 @@ class RoeMetz:
         s2 = self.var_C + self.var_TC + self.var_RC + self.var_error
         return float(stats.norm.cdf(self.delta / np.sqrt(s2 * (1 + 1 / self.b ** 2))))
 
+    @property
+    def total_sd(self) -> float:
+        """SD of a non-diseased latent rating over readers and cases: all six variances summed."""
+        return float(np.sqrt(self.var_R + self.var_TR + self.var_C + self.var_TC + self.var_RC + self.var_error))
+
+    def thresholds(self, scale: int) -> np.ndarray:
+        """The ``scale − 1`` cut-points that bin latent values into ratings 1..scale.
+
+        Equally spaced over ±2 :attr:`total_sd` around the midpoint Δ/2 (of treatment 1,
+        so every treatment is rated on the same scale).
+
+        Parameters
+        ----------
+        scale : int
+            Rating levels (at least 2).
+
+        Returns
+        -------
+        numpy.ndarray
+            Increasing cut-points on the latent scale; a value above the k-th is rated k + 1 or more.
+
+        Raises
+        ------
+        ParameterError
+            If ``scale`` is below 2.
+        """
+        if scale < 2:
+            raise ParameterError(f"a rating scale needs at least 2 levels, got {scale}", where="scale")
+        return self.delta / 2 + self.total_sd * np.linspace(-2, 2, scale + 1)[1:-1]
+
+    def expected_empirical_auc(self, *, effect: float = 0.0, scale: int | None = None) -> float:
+        """The AUC a simulated study estimates: a random reader's expected empirical (trapezoidal) AUC.
+
+        :attr:`expected_auc` is the design value, the binormal AUC of a reader without
+        reader effects. What :func:`mrmc` estimates from :func:`simulate`'s ratings is
+        lower: readers' effects (drawn separately for the two truth states) widen the
+        latent distributions, and on a ``scale``-point scale ties count ½. For a random
+        reader and a random diseased/non-diseased pair the two latent values are
+        independent normals, N(Δ + effect, σ²/b²) and N(0, σ²) with σ = :attr:`total_sd`,
+        so the expectation is exact: Φ((Δ + effect) / (σ·sqrt(1 + 1/b²))) for continuous
+        ratings, else Σ_{k>l} p₁(k)·p₀(l) + ½·Σ_k p₁(k)·p₀(k) over the bins of :meth:`thresholds`.
+
+        Parameters
+        ----------
+        effect : float
+            Added to Δ, as ``simulate(effect=...)`` does for treatments after the first.
+        scale : int, optional
+            Rating levels, as ``simulate(scale=...)``; None for continuous ratings.
+
+        Returns
+        -------
+        float
+            The expected reader-averaged empirical AUC of the treatment.
+
+        Examples
+        --------
+        >>> rm = ROE_METZ_STRUCTURES["HH_0.702"]
+        >>> round(rm.expected_auc, 3), round(rm.expected_empirical_auc(), 3), round(rm.expected_empirical_auc(scale=5), 3)
+        (0.702, 0.701, 0.69)
+        """
+        from scipy import stats
+
+        sd = self.total_sd
+        mean = self.delta + effect
+        if scale is None:
+            return float(stats.norm.cdf(mean / (sd * np.sqrt(1 + 1 / self.b ** 2))))
+        edges = self.thresholds(scale)
+        p0 = np.diff(np.concatenate([[0.0], stats.norm.cdf(edges / sd), [1.0]]))
+        p1 = np.diff(np.concatenate([[0.0], stats.norm.cdf((edges - mean) * self.b / sd), [1.0]]))
+        below = np.concatenate([[0.0], np.cumsum(p0)[:-1]])  # P(non-diseased rating < k)
+        return float(np.sum(p1 * below) + 0.5 * np.sum(p1 * p0))
+
 
 # Roe & Metz 1997 Table 1, lines 1, 6, 7, 8 (as in MRMCaov RM_to_OR examples):
 ROE_METZ_STRUCTURES = {
@@ -95,9 +167,10 @@ def simulate_cube(*, readers: int = 5, diseased: int = 50, normal: int = 50, tre
         Added to Δ for treatments 2.. (a float applies to all of them; a tuple
         gives one value per treatment after the first). 0 = the null hypothesis.
     scale : int, optional
-        Bin ratings into 1..scale by thresholds equally spaced over the latent
-        range ±2 (in units of its non-diseased SD) around the midpoint Δ/2; None
-        keeps continuous ratings.
+        Bin ratings into 1..scale by :meth:`RoeMetz.thresholds` (equally spaced over
+        ±2 SD of the non-diseased latent ratings around the midpoint Δ/2); None
+        keeps continuous ratings. :meth:`RoeMetz.expected_empirical_auc` gives the
+        AUC such a study estimates.
     rng : numpy.random.Generator, optional
         Random source (wins over ``seed``).
     seed : int
@@ -125,9 +198,7 @@ def simulate_cube(*, readers: int = 5, diseased: int = 50, normal: int = 50, tre
         blocks.append(x)
     ratings = np.concatenate(blocks, axis=2)
     if scale is not None:
-        total = np.sqrt(rm.var_R + rm.var_TR + rm.var_C + rm.var_TC + rm.var_RC + rm.var_error)
-        edges = rm.delta / 2 + total * np.linspace(-2, 2, scale + 1)[1:-1]
-        ratings = 1.0 + np.searchsorted(edges, ratings).astype(float)
+        ratings = 1.0 + np.searchsorted(rm.thresholds(scale), ratings).astype(float)
     return RatingsCube(ratings=ratings, n_diseased=diseased, treatments=[f"T{i + 1}" for i in range(t)],
                        readers=[f"R{j + 1}" for j in range(r)],
                        cases=[f"C{k + 1:04d}" for k in range(diseased + normal)])
