@@ -19,7 +19,7 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian
 from pydicom.valuerep import VR
 
 from teleradlab.errors import DicomError, TeleradlabError, one_line
@@ -210,16 +210,53 @@ def _pixel_bytes(ds: Dataset) -> int:
             * int(ds.BitsAllocated) // 8) if "Rows" in ds else 0
 
 
-def read_dataset(path: str | os.PathLike[str]) -> Dataset:
+#: Largest dataset a Deflated Explicit VR Little Endian file (PS3.5 A.5) may inflate to. pydicom
+#: inflates the whole dataset into memory before parsing it, so a kilobyte "deflate bomb" would
+#: otherwise take gigabytes; deflate is used for structured reports and waveforms (kilobytes to
+#: megabytes), and this guard lies far above them. Overridable: ``read_dataset(..., max_inflated=...)``.
+MAX_INFLATED_BYTES = 512 * 2**20
+
+
+def _check_inflated_size(path: str, limit: int) -> None:
+    """Refuse a deflated file whose dataset inflates beyond ``limit`` bytes, counting in 1 MiB steps."""
+    import zlib
+
+    from pydicom.filereader import _read_file_meta_info, read_preamble
+
+    try:
+        with open(path, "rb") as fp:
+            read_preamble(fp, False)
+            meta = _read_file_meta_info(fp)
+            if str(meta.get("TransferSyntaxUID", "")).strip(" \x00") != DeflatedExplicitVRLittleEndian:
+                return
+            inflater, total = zlib.decompressobj(-zlib.MAX_WBITS), 0
+            while chunk := fp.read(1 << 20):
+                while chunk and total <= limit:
+                    total += len(inflater.decompress(chunk, 1 << 20))
+                    chunk = inflater.unconsumed_tail
+                if total > limit or inflater.eof:
+                    break
+    except Exception:  # noqa: BLE001 - not readable this way: pydicom's own read reports the problem
+        return
+    if total > limit:
+        raise DicomError(f"the deflated dataset inflates to more than {limit:,} bytes (a deflate bomb?); "
+                         "raise the limit explicitly (read_dataset(..., max_inflated=...)) if it is genuine",
+                         where=path)
+
+
+def read_dataset(path: str | os.PathLike[str], *, max_inflated: int = MAX_INFLATED_BYTES) -> Dataset:
     """Read one DICOM file, raising :class:`DicomError` naming the file on failure.
 
     Truncated files, files that are not DICOM, and files whose Pixel Data their
     attributes cannot describe (:func:`~teleradlab.imaging.decode.check_pixel_module`:
     empty, missing Bits Allocated, unknown transfer syntax, length not Rows x Columns
     x Samples x Frames x Bits...) are refused here, so that a bad file never surfaces
-    later as an obscure error. A DICOMDIR is returned as it is.
+    later as an obscure error. A DICOMDIR is returned as it is. A deflated file is
+    inflated in steps first and refused when it would exceed ``max_inflated`` bytes
+    (:data:`MAX_INFLATED_BYTES`).
     """
     path = str(path)
+    _check_inflated_size(path, max_inflated)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pydicom warns, then fails or returns a dataset we check below

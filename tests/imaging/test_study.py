@@ -158,3 +158,35 @@ def test_sort_key_from_raw_bytes_equals_converted_values(tmp_path) -> None:
     assert key[0] == 0 and key[2] == 17
     assert key[1] == pytest.approx(float(np.dot(np.cross(iop[:3], iop[3:]), ipp)), abs=1e-9)
     assert _sort_key(raw) == key  # and after conversion
+
+
+def test_a_deflate_bomb_is_refused_before_it_is_inflated(ct, tmp_path) -> None:
+    """A deflated file inflating beyond the limit is one DicomError, checked in steps, not all at once."""
+    import resource
+    import zlib
+
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    from teleradlab.imaging.study import read_dataset
+
+    ds = ct.datasets[0].copy()
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    path = tmp_path / "deflated.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    assert read_dataset(path).Rows == ds.Rows  # a genuine deflated file reads
+    with pytest.raises(DicomError, match="inflates to more than 1,000 bytes") as err:
+        read_dataset(path, max_inflated=1000)
+    assert str(path) in str(err.value)
+    # a real bomb: under 100 kB of deflate that would inflate to 256 MiB inside one private element
+    head = path.read_bytes()
+    meta_end = 132 + 12 + int.from_bytes(head[140:144], "little")
+    body = (b"\x09\x00\x10\x00LO\x04\x00ACME" + b"\x09\x00\x01\x10OB\x00\x00" + (256 * 2**20).to_bytes(4, "little"))
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    zipped = deflater.compress(body) + b"".join(deflater.compress(bytes(2**20)) for _ in range(256)) + deflater.flush()
+    assert len(zipped) < 300_000
+    bomb = tmp_path / "bomb.dcm"
+    bomb.write_bytes(head[:meta_end] + zipped)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(DicomError, match="deflate bomb"):
+        read_dataset(bomb, max_inflated=16 * 2**20)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # kB: far below 256 MiB
