@@ -226,6 +226,35 @@ STRUCTURE = [
      "centres[0].workstation.archive"),
     ("workstation key typo", _set("centres", 0, "workstation", value={"policy": "none", "polcy": "x"}),
      "centres[0].workstation.polcy"),
+    # found by test_every_property_agrees_on_null_empty_and_wrong_types (Python used to accept them)
+    ("empty AI", _set("ai_triage", value={}), "ai_triage"),
+    ("AI as text", _set("ai_triage", value=""), "ai_triage"),
+    ("associations null", _set(*LINK, "associations", value=None), "links[0].associations"),
+    ("async_ops null", _set(*LINK, "async_ops", value=None), "links[0].async_ops"),
+    ("reading times a list", _set("reading_time_minutes", value=[]), "reading_time_minutes"),
+    ("compression as text", _set("compression", value=""), "compression"),
+    ("sla a list", _set("sla_minutes", value=[]), "sla_minutes"),
+    ("availability empty", _set(*LINK, "availability", value=""), "links[0].availability"),
+    ("availability a mapping", _set(*LINK, "availability", value={}), "links[0].availability"),
+    ("outages a mapping", _set(*LINK, "outages", value={}), "links[0].outages"),
+    ("outages a number", _set(*LINK, "outages", value=7), "links[0].outages"),
+    ("AI modalities null", _set("ai_triage", value={**AI, "modalities": None}), "ai_triage.modalities"),
+    ("AI modality a number", _set("ai_triage", value={**AI, "modalities": ["CT", 7]}), "ai_triage.modalities[1]"),
+    ("AI reading times null", _set("ai_triage", value={**AI, "reading_time_minutes": None}),
+     "ai_triage.reading_time_minutes"),
+    ("AI roc of no points", _set("ai_triage", value={"prevalence": 0.1, "sensitivity": 0.9, "roc": []}),
+     "ai_triage"),  # the binormal fit needs two points (Python says so at the AI, the schema at its roc)
+    ("priority_mix empty", _set(*CT, "priority_mix", value={}), "sites[0].modalities.CT.priority_mix"),
+    ("link to an empty name", _set(*LINK, "site", value=""), "links[0].site"),
+    ("archive key typo", _set("centres", 0, "workstation",
+                              value={"policy": "on_demand", "archive": {**ARCHIVE, "rtt": 5}}),
+     "centres[0].workstation.archive.rtt"),
+    ("on_demand by name", _set("centres", 0, "workstation", value="on_demand"), "centres[0].workstation.archive"),
+    ("archive for prefetch", _set("centres", 0, "workstation", value={"policy": "prefetch", "archive": ARCHIVE}),
+     "centres[0].workstation.archive"),
+    ("first_images for on_demand", _set("centres", 0, "workstation",
+                                        value={"policy": "on_demand", "archive": ARCHIVE, "first_images": 2}),
+     "centres[0].workstation.first_images"),
 ]
 
 
@@ -275,6 +304,13 @@ VALID = [
     ("workstation by name", lambda r: r["centres"][0].update(workstation="prefetch")),
     ("workstation mapping", lambda r: r["centres"][0].update(
         workstation={"policy": "streamed", "archive": ARCHIVE, "first_images": 3})),
+    ("progressive stream", lambda r: r["centres"][0].update(
+        workstation={"policy": "streamed", "archive": {**ARCHIVE, "protocol": "cget"}, "progressive": True})),
+    ("modality options", lambda r: r["sites"][0]["modalities"]["CT"].update(size_sd_fraction=0.3,
+                                                                           subspecialty="body")),
+    ("links without options", lambda r: r["links"][1].update(protocol="stow-rs", batch=None, window_kb=None,
+                                                             availability=None, outages=None)),
+    ("no AI", lambda r: r.update(ai_triage=[])),
     ("AI auc/threshold with its own reading times", lambda r: r.update(ai_triage={
         "prevalence": 0.1, "auc": 0.9, "binormal_b": 1.1, "threshold": 0.5, "rank_after": "top",
         "reading_time_minutes": {"diseased": {"dist": "exponential", "mean": 12},
@@ -318,6 +354,125 @@ def test_semantic_errors_are_left_to_python(base, change, where) -> None:
     with pytest.raises(ScenarioError) as err:
         load_scenario(raw)
     assert err.value.where == where
+
+
+#: What every property is tried with: null, an empty mapping, list and text, a boolean, a number, a word.
+PROBES: list[Any] = [None, {}, [], "", True, 7, "x"]
+#: Where a word ("x") is refused by Python only: what the schema cannot know (see schema.py), by key path.
+WORD_LEFT_TO_PYTHON = {
+    r"sites\[\*\]\.name": "links name the sites", r"centres\[\*\]\.name": "links name the centres",
+    r"links\[\*\]\.(site|centre)": "a site's or centre's name",
+    r"(sites|centres)\[\*\]\.timezone": "IANA time zones (zoneinfo)",
+    r"sites\[\*\]\.country": "a country some group is licensed for (readability)",
+    r"centres\[\*\]\.radiologists\[\*\]\.shift|links\[\*\]\.availability": "the shift syntax",
+    r"compression\.\w+\.syntax": "the codec registry's names",
+    r"ai_triage(\[\*\])?\.modalities\[\*\]": "a modality some site acquires",
+}
+
+
+def _paths(node: Any, prefix: tuple = ()) -> Any:
+    """Every key path of a raw scenario (as tuples of keys and list indices), parents first."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for k, v in items:
+        yield (*prefix, k)
+        yield from _paths(v, (*prefix, k))
+
+
+def _schema_properties(node: Any) -> set[str]:
+    """Every property name the schema describes, anywhere in it."""
+    out: set[str] = set()
+    if isinstance(node, dict):
+        if isinstance(node.get("properties"), dict) and all(isinstance(v, dict) for v in node["properties"].values()):
+            out |= set(node["properties"])
+        node = list(node.values())
+    for child in node if isinstance(node, list) else []:
+        out |= _schema_properties(child)
+    return out
+
+
+def _python_where(raw: dict) -> str | None:
+    """None when load_scenario accepts ``raw``, else the key path of its error ("" for the top)."""
+    try:
+        load_scenario(raw)
+    except ScenarioError as exc:
+        return "" if exc.where == "scenario" else exc.where
+    return None
+
+
+def test_every_property_agrees_on_null_empty_and_wrong_types(base) -> None:
+    """Walk every key of the canonical scenario and of each valid variant (together: every property of the
+    schema), replace its value by each probe (and give each mapping an unknown key), and require that Python
+    and the schema agree: both accept, or both refuse on one branch of the key path probed. Python alone may
+    refuse only a word it checks against what the schema cannot know (WORD_LEFT_TO_PYTHON)."""
+    import re
+
+    bases = [base]
+    for _, change in VALID:
+        bases.append(copy.deepcopy(base))
+        change(bases[-1])
+    covered = {p[-1] for b in bases for p in _paths(b) if isinstance(p[-1], str)}
+    assert _schema_properties(SCHEMA) <= covered, "add a VALID variant using these"
+    seen, disagreements, left_to_python = set(), [], set()
+    for b in bases:
+        for path in _paths(b):
+            generic = key_path(["*" if isinstance(k, int) else k for k in path]).replace(".*", "[*]")
+            for probe in [*PROBES, "unknown key"]:
+                parent = b
+                for k in path[:-1]:
+                    parent = parent[k]
+                if (generic, repr(probe)) in seen or (probe == "unknown key" and not isinstance(parent[path[-1]], dict)):
+                    continue
+                seen.add((generic, repr(probe)))
+                raw = copy.deepcopy(b)
+                node = raw
+                for k in path[:-1]:
+                    node = node[k]
+                if probe == "unknown key":
+                    node[path[-1]]["zz_unknown"] = 1
+                else:
+                    node[path[-1]] = probe
+                here, py, schema = key_path(path), _python_where(raw), schema_errors(raw)
+                case = f"{here} = {probe!r}"
+                if py is None and schema:
+                    disagreements.append(f"{case}: Python accepts, the schema refuses at {schema}")
+                elif py is not None and schema and not (_on_one_branch(py, here)
+                                                        and any(_on_one_branch(py, e) for e in schema)):
+                    disagreements.append(f"{case}: Python refuses at {py!r}, the schema at {schema}")
+                elif py is not None and not schema:
+                    known = next((rx for rx in WORD_LEFT_TO_PYTHON if re.fullmatch(rx, generic)), None)
+                    if probe != "x" or known is None:
+                        disagreements.append(f"{case}: Python refuses at {py!r}, the schema accepts")
+                    left_to_python.add(known)
+    assert not disagreements, "\n".join(disagreements)
+    assert left_to_python == set(WORD_LEFT_TO_PYTHON)  # every exception listed is needed
+    assert len(seen) > 500
+
+
+@pytest.mark.parametrize("option,protocols", list(TRANSFER_OPTIONS.items()))
+def test_transfer_options_go_with_their_protocols_in_both(base, option, protocols) -> None:
+    value = {"protocol": None, "nodelay": True}.get(option, 2)
+    for protocol in transfer.PROTOCOLS:
+        if option == "protocol":
+            continue
+        raw = copy.deepcopy(base)
+        raw["links"][0].update({"protocol": protocol, option: value})
+        py, schema = _python_where(raw), schema_errors(raw)
+        if protocol in protocols:
+            assert py is None and schema == [], (protocol, py, schema)
+        else:
+            assert py == f"links[0].{option}" and any(_on_one_branch(py, e) for e in schema), (protocol, py, schema)
+
+
+def test_the_messages_say_what_is_wanted(base) -> None:
+    raw = copy.deepcopy(base)
+    raw["ai_triage"] = {}
+    with pytest.raises(ScenarioError, match=r"^ai_triage: an empty AI: give its prevalence and an operating point "
+                                            r"\(sensitivity \+ specificity; auc \+ threshold"):
+        load_scenario(raw)
+    raw = copy.deepcopy(base)
+    raw["links"][1]["associations"] = None
+    with pytest.raises(ScenarioError, match=r"^links\[1\]\.associations: expected a number, got None"):
+        load_scenario(raw)
 
 
 def test_cli_prints_the_schema_and_its_path() -> None:

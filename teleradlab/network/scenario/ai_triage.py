@@ -26,7 +26,8 @@ def parse_ai_triage(v: Any, modalities: set[str]) -> tuple[AITriage, ...]:
     Parameters
     ----------
     v : Any
-        The section's raw value (``None``, empty or absent: no AI).
+        The section's raw value (``None``, an empty list or absent: no AI; an empty
+        mapping is refused: an AI needs its prevalence and operating point).
     modalities : set of str
         The modalities the sites acquire.
 
@@ -39,8 +40,14 @@ def parse_ai_triage(v: Any, modalities: set[str]) -> tuple[AITriage, ...]:
     ScenarioError
         A bad AI, a repeated name, or two AIs that apply to the same modality and priority.
     """
-    if not v:
+    if v is None or v == []:
         return ()
+    if not isinstance(v, dict | list):
+        fail(f"expected one AI (a mapping) or a list of them, got {v!r}", "ai_triage")
+    if v == {}:
+        fail("an empty AI: give its prevalence and an operating point "
+             f"({'; '.join(' + '.join(sorted(x)) for x in OPERATING_POINTS.values())}), or remove ai_triage",
+             "ai_triage")
     items, listed = (v, True) if isinstance(v, list) else ([v], False)
     out: list[AITriage] = []
     for k, a in enumerate(items):
@@ -64,11 +71,12 @@ def _one_ai(a: Any, w: str, modalities: set[str], k: int) -> AITriage:
 
     check_keys(a, AI_KEYS, w, ("prevalence",))
     prevalence = number(a["prevalence"], f"{w}.prevalence", nonneg=True, upto=1.0)
-    mods = a.get("modalities")
-    if mods is not None:
+    mods = a.get("modalities")  # absent: every modality; null is refused like any other non-list
+    if "modalities" in a:
         if not isinstance(mods, list) or not mods:
-            fail("expected a non-empty list of modalities", f"{w}.modalities")
-        mods = frozenset(str(m).upper() for m in mods)
+            fail(f"expected a non-empty list of modalities (leave the key out for all), got {mods!r}",
+                 f"{w}.modalities")
+        mods = frozenset(nonempty_str(m, f"{w}.modalities[{i}]").upper() for i, m in enumerate(mods))
         unknown = sorted(mods - modalities)
         if unknown:
             fail(f"no site acquires {', '.join(unknown)} (modalities: {', '.join(sorted(modalities))})",
@@ -116,10 +124,10 @@ def _one_ai(a: Any, w: str, modalities: set[str], k: int) -> AITriage:
         fail(exc.message, w)
     # every way of giving the operating point yields both numbers (sensitivity/specificity: given)
     assert se is not None and sp is not None
-    rt = a.get("reading_time_minutes")
     rd: ReadingTime | None = None
     rn: ReadingTime | None = None
-    if rt is not None:
+    if "reading_time_minutes" in a:  # null too is refused: a mapping of both distributions, or leave it out
+        rt = a["reading_time_minutes"]
         check_keys(rt, {"diseased", "non_diseased"}, f"{w}.reading_time_minutes", ("diseased", "non_diseased"))
         rd = reading_time(rt["diseased"], f"{w}.reading_time_minutes.diseased")
         rn = reading_time(rt["non_diseased"], f"{w}.reading_time_minutes.non_diseased")

@@ -54,7 +54,7 @@ def parse_compression(raw: Any, modalities: set[str]) -> dict[str, tuple[str, fl
         refuses it (the ratio follows from the images: ``defaults.LOSSLESS_RATIO``);
         ``none`` has ratio 1.
     """
-    comp_raw = raw or {}
+    comp_raw = {} if raw is None else raw  # null: an empty section; any other non-mapping is refused
     check_keys(comp_raw, modalities, "compression")
     compression = {}
     for m, v in comp_raw.items():

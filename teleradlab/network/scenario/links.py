@@ -56,7 +56,7 @@ def transfer_options(lk: dict, w: str) -> dict[str, Any]:
     out: dict[str, Any] = {"protocol": protocol, "nodelay": nodelay}
     for key, default in (("associations", D.ASSOCIATIONS), ("async_ops", D.ASYNC_OPS), ("batch", D.BATCH)):
         v = lk.get(key, default)
-        if v is not None:
+        if v is not None or key != "batch":  # batch null: the whole study in one request; the others need a number
             x = number(v, f"{w}.{key}")
             if x < 1 or x != int(x):
                 fail(f"expected a whole number of at least 1, got {v!r}", f"{w}.{key}")
@@ -108,7 +108,10 @@ def parse_links(raw_links: list, sites: list[Site], centres: list[Centre]) -> li
         seen_links.add((lk["site"], lk["centre"]))
         site_tz = next(s.timezone for s in sites if s.name == lk["site"])
         outages = []
-        for k, o in enumerate(lk.get("outages", []) or []):
+        raw_outages = lk.get("outages")
+        if raw_outages is not None and not isinstance(raw_outages, list):
+            fail(f"expected a list of {{start, end}} outages, got {raw_outages!r}", f"{w}.outages")
+        for k, o in enumerate(raw_outages or []):
             ow = f"{w}.outages[{k}]"
             check_keys(o, {"start", "end"}, ow, ("start", "end"))
             a, b = utc_datetime(o["start"], f"{ow}.start", site_tz), utc_datetime(o["end"], f"{ow}.end", site_tz)
@@ -122,7 +125,8 @@ def parse_links(raw_links: list, sites: list[Site], centres: list[Centre]) -> li
                  "or a finite bandwidth to model the round trips", f"{w}.rtt_ms")
         links.append(Link(
             site=lk["site"], centre=lk["centre"], bandwidth_mbps=bandwidth, rtt_ms=rtt, **transfer_options(lk, w),
-            availability=parse_shift(lk["availability"], f"{w}.availability") if lk.get("availability") else None,
+            availability=(parse_shift(lk["availability"], f"{w}.availability")
+                          if lk.get("availability") is not None else None),
             outages=tuple(outages),
         ))
     return links

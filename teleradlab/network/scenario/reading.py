@@ -67,7 +67,7 @@ def parse_reading(raw: Any, modalities: set[str]) -> dict[str, ReadingTime]:
         A bad distribution, or a modality with neither a distribution nor a default.
     """
     reading: dict[str, ReadingTime] = {}
-    rt_raw = raw or {}
+    rt_raw = {} if raw is None else raw  # null: an empty section; any other non-mapping is refused
     check_keys(rt_raw, {m for m in modalities} | set(D.READING_MINUTES), "reading_time_minutes")
     for m in sorted(modalities):
         if m in rt_raw:

@@ -89,7 +89,8 @@ def validate(raw: dict) -> Scenario:
                for i, c in enumerate(centres)]
     routing = _choice(raw, "routing", "least_loaded", ROUTING)
     worklist = _choice(raw, "worklist", "fifo", WORKLISTS)
-    sla_raw = raw.get("sla_minutes", {}) or {}
+    sla_raw = raw.get("sla_minutes")
+    sla_raw = {} if sla_raw is None else sla_raw  # null: an empty section; any other non-mapping is refused
     check_keys(sla_raw, set(D.PRIORITIES), "sla_minutes")
     sla = {p: number(sla_raw.get(p, D.SLA_MINUTES[p]), f"sla_minutes.{p}", positive=True) for p in D.PRIORITIES}
     preempt = _choice(raw, "preempt", "resume", PREEMPT)
