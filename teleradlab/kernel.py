@@ -7,7 +7,8 @@ installs names :class:`IPCProvisioner` (``metadata.kernel_provisioner``, a jupyt
 mechanism, entry point ``teleradlab-ipc``), which starts the kernel on UNIX-domain sockets
 (``ipc``) in a fresh private folder instead: no network port is opened, and the warning
 has no cause. Every client that starts the kernel by name — papermill ``-k teleradlab``,
-nbclient, JupyterLab — gets this without options or configuration. Windows has no
+nbclient, JupyterLab, ``teleradlab run`` (which checks the kernelspec first with
+:func:`require_provisioned`) — gets this without options or configuration. Windows has no
 ``ipc`` transport and keeps TCP.
 
 ``python -m teleradlab.kernel install`` registers the kernelspec inside the running
@@ -27,6 +28,7 @@ from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
 
+from teleradlab.errors import EnvironmentProblem
 from teleradlab.files import atomic_write_text
 
 KERNEL_NAME = "teleradlab"
@@ -99,6 +101,45 @@ def install(prefix: str | os.PathLike[str] | None = None) -> Path:
     spec.setdefault("metadata", {})["kernel_provisioner"] = {"provisioner_name": PROVISIONER}
     atomic_write_text(spec_file, json.dumps(spec, indent=1) + "\n")
     return folder
+
+
+def require_provisioned(name: str = KERNEL_NAME) -> Path:
+    """Check that the kernelspec Jupyter would start for ``name`` starts it through :class:`IPCProvisioner`.
+
+    Clients that start the kernel by name (papermill, nbclient) then get UNIX sockets;
+    a kernelspec registered before the provisioner existed would silently fall back
+    to TCP, with ipykernel's "running over TCP without encryption" warning.
+
+    Parameters
+    ----------
+    name : str
+        The kernel's name.
+
+    Returns
+    -------
+    Path
+        The kernelspec's folder (the first one Jupyter finds under that name).
+
+    Raises
+    ------
+    EnvironmentProblem
+        If no kernelspec of that name is registered, or the one found does not name
+        the ``teleradlab-ipc`` provisioner; the message says how to register it.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    fix = f"run `{sys.executable} -m teleradlab.kernel install` (or `make install`)"
+    # find_kernel_specs, unlike get_kernel_spec, also lists a spec whose provisioner is not installed
+    found = KernelSpecManager().find_kernel_specs().get(name.lower())
+    if not found:
+        raise EnvironmentProblem(f"Jupyter kernel {name!r} is not registered: {fix}", where="kernelspec")
+    spec = json.loads((Path(found) / "kernel.json").read_text())
+    provisioner = spec.get("metadata", {}).get("kernel_provisioner", {}).get("provisioner_name")
+    if provisioner != PROVISIONER:
+        how = f"through the provisioner {provisioner!r}" if provisioner else "on TCP"
+        raise EnvironmentProblem(f"kernelspec {name!r} starts its kernel {how}, not through {PROVISIONER!r} "
+                                 f"(UNIX sockets): {fix}", where=str(Path(found) / "kernel.json"))
+    return Path(found)
 
 
 def main(argv: list[str] | None = None) -> int:

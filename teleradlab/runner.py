@@ -1,7 +1,9 @@
 """Execute the curriculum headless and write an HTML index: the main job.
 
 ``teleradlab run`` builds the sample datasets, executes every notebook in
-``notebooks/`` through papermill with the project's own ``teleradlab`` kernel,
+``notebooks/`` through papermill with the project's own ``teleradlab`` kernel
+(started by name, so through its kernelspec's provisioner on UNIX sockets, see
+:mod:`teleradlab.kernel`),
 renders each executed notebook to HTML and writes ``build/index.html`` listing each
 notebook's status, run time, a link and its key figure. It exits non-zero, naming
 the notebooks that failed.
@@ -13,54 +15,18 @@ import argparse
 import contextlib
 import html
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from teleradlab.errors import NotebookError
+from teleradlab.errors import EnvironmentProblem, NotebookError
 from teleradlab.exercises import STRICT_ENV, solutions_copy
 from teleradlab.files import atomic_path, atomic_write_json, atomic_write_text
 from teleradlab.progress import progress
 from teleradlab.widgets.static import HEADLESS_ENV
-
-KERNEL_NAME = "teleradlab"
-
-
-def _ipc_kernel_manager() -> type:
-    """A kernel manager that talks to its kernel over UNIX sockets (``ipc``), not TCP.
-
-    Headless kernels then never listen on a network port, and ipykernel has no
-    reason to warn "Kernel is running over TCP without encryption". The sockets
-    live in a fresh private folder under the system's temporary folder (short, as
-    socket paths are limited to about 100 bytes), removed when the kernel's
-    resources are cleaned up. Windows has no ``ipc`` transport and keeps TCP.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
-
-    if os.name == "nt":  # pragma: no cover - no UNIX sockets
-        return AsyncKernelManager
-
-    class IPCKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _transport_default(self) -> str:
-            return "ipc"
-
-        def _ip_default(self) -> str:
-            self._socket_dir = tempfile.mkdtemp(prefix="teleradlab-kernel-")
-            return os.path.join(self._socket_dir, "k")
-
-        async def _async_cleanup_resources(self, restart: bool = False) -> None:
-            await super()._async_cleanup_resources(restart=restart)
-            if not restart and getattr(self, "_socket_dir", None):
-                shutil.rmtree(self._socket_dir, ignore_errors=True)
-
-    return IPCKernelManager
 
 
 @dataclass
@@ -147,9 +113,23 @@ def execute_notebook(path: Path, out_dir: Path, *, parameters: dict | None = Non
     NotebookRun
         Status, time and paths. A failure is reported, not raised; the executed
         notebook (with its error) is kept as the record of the run.
+
+    Raises
+    ------
+    NotebookError
+        If the kernel could not be started: the ``teleradlab`` kernelspec is missing or
+        does not start it through the UNIX-socket provisioner
+        (:func:`teleradlab.kernel.require_provisioned`), or papermill wrote nothing.
     """
+    # imported here, not at the top: teleradlab.kernel imports jupyter_client, which the CLI need not load
     import papermill as pm
 
+    from teleradlab.kernel import KERNEL_NAME, require_provisioned
+
+    try:
+        require_provisioned(KERNEL_NAME)  # started by name, so on UNIX sockets through its kernelspec
+    except EnvironmentProblem as exc:
+        raise NotebookError(f"could not start: {exc}", where=str(path)) from exc
     nb_dir = out_dir / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
     target = nb_dir / path.name
@@ -161,7 +141,6 @@ def execute_notebook(path: Path, out_dir: Path, *, parameters: dict | None = Non
             pm.execute_notebook(
                 str(source), str(tmp), parameters=parameters or {}, kernel_name=KERNEL_NAME,
                 progress_bar=False, cwd=str(Path(cwd or path.parent).resolve()), execution_timeout=timeout,
-                kernel_manager_class=_ipc_kernel_manager(),
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a status
             error = _one_line(exc)

@@ -64,3 +64,18 @@ def test_kernel_started_by_name_talks_over_unix_sockets_without_the_tcp_warning(
     assert not folder.exists()  # removed with the kernel
     assert km.transport == "tcp"  # the manager's own setting back: a later start begins afresh
     assert "without encryption" not in log.read_text()
+
+
+def test_require_provisioned_accepts_the_installed_spec_and_names_the_fix_otherwise(kernelspec) -> None:
+    from teleradlab.errors import EnvironmentProblem
+
+    assert kernel.require_provisioned() == kernelspec
+    spec_file = kernelspec / "kernel.json"
+    spec = json.loads(spec_file.read_text())
+    del spec["metadata"]["kernel_provisioner"]  # as registered by a plain `ipykernel install`
+    spec_file.write_text(json.dumps(spec))
+    with pytest.raises(EnvironmentProblem, match="on TCP, not through 'teleradlab-ipc'.*teleradlab.kernel install") as err:
+        kernel.require_provisioned()
+    assert err.value.where == str(spec_file)
+    with pytest.raises(EnvironmentProblem, match="'teleradlab-no-such-kernel' is not registered"):
+        kernel.require_provisioned("teleradlab-no-such-kernel")

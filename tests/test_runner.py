@@ -104,7 +104,8 @@ def test_headless_kernels_use_ipc_and_print_no_tcp_warning(tmp_path) -> None:
     import subprocess
     import textwrap
 
-    src = _notebook(tmp_path / "01_x.ipynb", "print('ran')")
+    src = _notebook(tmp_path / "01_x.ipynb", "import json\nfrom ipykernel.connect import get_connection_info\n"
+                    "info = json.loads(get_connection_info())\nprint(json.dumps([info['transport'], info['ip']]))")
     script = textwrap.dedent(f"""
         from pathlib import Path
         from teleradlab import runner
@@ -115,8 +116,27 @@ def test_headless_kernels_use_ipc_and_print_no_tcp_warning(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
     assert done.stdout.split()[:1] == ["ok"], done.stdout + done.stderr
     assert "without encryption" not in done.stderr
-    manager = runner._ipc_kernel_manager()(kernel_name="teleradlab")
-    assert manager.transport == "ipc" and len(manager.ip) < 90  # UNIX socket paths are limited to ~107 bytes
+    out = nbformat.read(tmp_path / "build" / "notebooks" / "01_x.ipynb", as_version=4)
+    transport, ip = json.loads(out.cells[-1].outputs[0]["text"])  # as the kernel itself was told
+    assert transport == "ipc" and len(ip) < 90  # UNIX socket paths are limited to ~107 bytes
+    assert not Path(ip).parent.exists()  # the sockets' folder went with the kernel
+
+
+def test_a_kernelspec_without_the_provisioner_is_refused_before_starting(tmp_path, monkeypatch) -> None:
+    """A kernelspec registered before the provisioner existed would run the kernel over TCP: say how to fix it."""
+    from teleradlab.errors import NotebookError
+
+    stale = tmp_path / "share" / "jupyter"
+    spec = stale / "kernels" / "teleradlab"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python (teleradlab)", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(stale))  # found before the environment's own kernelspec
+    src = _notebook(tmp_path / "01_x.ipynb", "print('ran')")
+    with pytest.raises(NotebookError, match="could not start: .*on TCP.*teleradlab.kernel install"):
+        runner.execute_notebook(src, tmp_path / "build")
+    assert not (tmp_path / "build" / "notebooks" / "01_x.ipynb").exists()
 
 
 @pytest.mark.slow

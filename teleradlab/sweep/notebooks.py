@@ -55,7 +55,8 @@ def run_notebook(path: str, params: dict[str, Any], out_dir: Path, key: str) -> 
     """Execute one point; return the values the notebook recorded."""
     import papermill as pm
 
-    from teleradlab.runner import KERNEL_NAME, kernel_environment
+    from teleradlab.kernel import KERNEL_NAME
+    from teleradlab.runner import kernel_environment
     from teleradlab.sweep.record import RECORD_ENV
 
     defaults = notebook_defaults(path)
