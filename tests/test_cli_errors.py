@@ -93,7 +93,7 @@ BROKEN = {
     "half_length": (lambda ds: setattr(ds, "PixelData", ds.PixelData[: len(ds.PixelData) // 2]), "truncated"),
     "zero_rows": (lambda ds: setattr(ds, "Rows", 0), "image size"),
     "bits_allocated_12": (lambda ds: setattr(ds, "BitsAllocated", 12), "Bits Allocated"),
-    "three_samples_one_plane": (lambda ds: setattr(ds, "SamplesPerPixel", 3), "truncated"),
+    "three_samples_one_plane": (lambda ds: setattr(ds, "SamplesPerPixel", 3), "needs 1 sample"),
     "frames_zero": (lambda ds: setattr(ds, "NumberOfFrames", 0), "Number of Frames"),
 }
 

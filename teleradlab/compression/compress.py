@@ -553,17 +553,14 @@ def _copy_without_pixels(src: Dataset) -> Dataset:
     for multi-values, which get their own list, and sequences, copied deeply), so a
     change to the copy never reaches the source.
     """
-    from pydicom.dataelem import DataElement
     from pydicom.multival import MultiValue
 
     ds = Dataset()
     for elem in src:
         if elem.tag == 0x7FE00010:
             continue
-        if elem.VR == "SQ":
-            ds.add(copy.deepcopy(elem))
-        elif isinstance(elem.value, MultiValue):
-            ds.add(DataElement(elem.tag, elem.VR, list(elem.value), validation_mode=0))
+        if elem.VR == "SQ" or isinstance(elem.value, MultiValue):
+            ds.add(copy.deepcopy(elem))  # copied as read: an invalid DS/IS item pydicom kept as text stays text
         else:
             ds.add(copy.copy(elem))
     ds.file_meta = copy.deepcopy(src.file_meta) if getattr(src, "file_meta", None) is not None else FileMetaDataset()

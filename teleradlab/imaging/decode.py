@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
+from pydicom.multival import MultiValue
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from teleradlab.compression.registry import NEW_TRANSFER_SYNTAXES, direct_decoders
@@ -96,17 +97,33 @@ def check_pixel_module(ds: Dataset, where: str | None = None) -> None:
     samples = _int(ds, "SamplesPerPixel", where, default=1)
     if samples not in (1, 3):
         raise DicomError(f"Samples per Pixel {samples} is not 1 or 3", where=where)
+    stored = _int(ds, "BitsStored", where, default=bits)
+    high = _int(ds, "HighBit", where, default=stored - 1)
+    if not 1 <= stored <= bits or high != stored - 1:
+        raise DicomError(f"Bits Stored {stored} / High Bit {high} do not fit Bits Allocated {bits} (PS3.5 §8.1.1: "
+                         "1 <= Bits Stored <= Bits Allocated, High Bit = Bits Stored - 1)", where=where)
+    representation = _int(ds, "PixelRepresentation", where, default=0)
+    if representation not in (0, 1):
+        raise DicomError(f"Pixel Representation {representation} is not 0 (unsigned) or 1 (signed)", where=where)
+    if samples == 3 and _int(ds, "PlanarConfiguration", where, default=0) not in (0, 1):
+        raise DicomError(f"Planar Configuration {ds.PlanarConfiguration} is not 0 or 1", where=where)
     frames = expected_frames(ds)
     meta = getattr(ds, "file_meta", None)
     ts = UID(str(getattr(meta, "TransferSyntaxUID", "") or ExplicitVRLittleEndian))
     if not ts.is_transfer_syntax and str(ts) not in NEW_TRANSFER_SYNTAXES:
         raise DicomError(f"unknown transfer syntax {ts}", where=where)
-    photometric = str(getattr(ds, "PhotometricInterpretation", "") or "")
+    photometric = str(getattr(ds, "PhotometricInterpretation", "") or "").strip()
+    if photometric not in PHOTOMETRIC_SAMPLES:
+        raise DicomError(f"Photometric Interpretation {photometric or '(missing)'!r} is not one of "
+                         f"{', '.join(PHOTOMETRIC_SAMPLES)}", where=where)
+    if PHOTOMETRIC_SAMPLES[photometric] != samples:
+        raise DicomError(f"{photometric} needs {PHOTOMETRIC_SAMPLES[photometric]} sample(s) per pixel, the file "
+                         f"says {samples}", where=where)
+    if photometric in COMPRESSED_ONLY_PHOTOMETRIC and not ts.is_encapsulated:
+        raise DicomError(f"{photometric} is defined only for compressed pixel data (PS3.3 C.7.6.3.1.2), "
+                         f"not for {ts.name or ts}", where=where)
     if photometric == "PALETTE COLOR":
-        missing = [f"{c}PaletteColorLookupTable{k}" for c in ("Red", "Green", "Blue")
-                   for k in ("Descriptor", "Data") if f"{c}PaletteColorLookupTable{k}" not in ds]
-        if missing and "SegmentedRedPaletteColorLookupTableData" not in ds:
-            raise DicomError(f"PALETTE COLOR image without its lookup table ({missing[0]} missing)", where=where)
+        _check_palette(ds, where)
     for keyword in ("RescaleSlope", "RescaleIntercept"):
         if keyword in ds:
             try:
@@ -128,6 +145,36 @@ def check_pixel_module(ds: Dataset, where: str | None = None) -> None:
         raise DicomError(f"Pixel Data {state}: it holds {len(data)} bytes but Rows x Columns x Samples x Frames x Bits "
                          f"= {rows} x {cols} x {samples} x {frames} x {bits} bits needs {expected}",
                          where=where)
+
+
+#: Photometric Interpretations of PS3.3 C.7.6.3.1.2 (retired ones included) → Samples per Pixel.
+PHOTOMETRIC_SAMPLES = {"MONOCHROME1": 1, "MONOCHROME2": 1, "PALETTE COLOR": 1, "RGB": 3, "YBR_FULL": 3,
+                       "YBR_FULL_422": 3, "YBR_PARTIAL_422": 3, "YBR_PARTIAL_420": 3, "YBR_ICT": 3, "YBR_RCT": 3,
+                       "XYB": 3, "HSV": 3, "CMYK": 4, "ARGB": 4}
+#: Those defined only for compressed (encapsulated) pixel data: JPEG 2000 / HTJ2K (ICT, RCT),
+#: MPEG (PARTIAL_420), JPEG XL (XYB).
+COMPRESSED_ONLY_PHOTOMETRIC = frozenset({"YBR_ICT", "YBR_RCT", "YBR_PARTIAL_420", "XYB"})
+
+
+def _check_palette(ds: Dataset, where: str) -> None:
+    """A PALETTE COLOR image's three lookup tables: present, descriptors of three values, data long enough."""
+    segmented = "SegmentedRedPaletteColorLookupTableData" in ds
+    for colour in ("Red", "Green", "Blue"):
+        keyword = f"{colour}PaletteColorLookupTableDescriptor"
+        if keyword not in ds:
+            raise DicomError(f"PALETTE COLOR image without its lookup table ({keyword} missing)", where=where)
+        descriptor = ds[keyword].value
+        descriptor = list(descriptor) if isinstance(descriptor, list | tuple | MultiValue) else [descriptor]
+        if len(descriptor) != 3 or descriptor[2] not in (8, 16):
+            raise DicomError(f"{keyword} {descriptor} is not (entries, first value, 8 or 16 bits) "
+                             "(PS3.3 C.7.6.3.1.5)", where=where)
+        data = f"{'Segmented' if segmented else ''}{colour}PaletteColorLookupTableData"
+        if data not in ds:
+            raise DicomError(f"PALETTE COLOR image without its lookup table ({data} missing)", where=where)
+        entries = int(descriptor[0]) or 65536
+        if not segmented and len(ds[data].value or b"") < entries:
+            raise DicomError(f"{data} holds {len(ds[data].value or b'')} bytes, too few for the {entries} "
+                             f"entries its descriptor declares", where=where)
 
 
 def decode_pixels(ds: Dataset) -> np.ndarray:

@@ -8,11 +8,13 @@ window shows air-filled tissue, a brain window a few tens of HU of grey matter.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+from pydicom.multival import MultiValue
 
-from teleradlab.errors import DicomError, ParameterError
+from teleradlab.errors import DicomError, ParameterError, one_line
 
 #: Named VOI windows, (centre, width) in HU — the usual radiology presets.
 WINDOW_PRESETS: dict[str, tuple[float, float]] = {
@@ -59,12 +61,23 @@ def apply_modality_lut(array: np.ndarray, dataset: Any) -> np.ndarray:
     return array.astype(np.float32) * np.float32(slope) + np.float32(intercept)
 
 
+def _where(dataset: Any) -> str:
+    return str(getattr(dataset, "filename", None) or getattr(dataset, "SOPInstanceUID", None) or "to_display")
+
+
 def _window_from(window: Any, dataset: Any, array: np.ndarray) -> tuple[float, float]:
     if window is None and dataset is not None and "WindowCenter" in dataset and "WindowWidth" in dataset:
         wc, ww = dataset.WindowCenter, dataset.WindowWidth
-        wc = wc[0] if getattr(wc, "VM", 1) > 1 else wc
-        ww = ww[0] if getattr(ww, "VM", 1) > 1 else ww
-        return float(wc), float(ww)
+        try:  # the first window of a multi-valued pair (a MultiValue or list of one counts too)
+            wc = float(wc[0] if isinstance(wc, list | tuple | MultiValue) else wc)
+            ww = float(ww[0] if isinstance(ww, list | tuple | MultiValue) else ww)
+        except (TypeError, ValueError, IndexError) as exc:
+            raise DicomError(f"Window Center/Width {dataset.WindowCenter!r}/{dataset.WindowWidth!r} are not numbers "
+                             f"({exc}); pass window=(centre, width) or a preset", where=_where(dataset)) from None
+        if not (math.isfinite(wc) and math.isfinite(ww) and ww >= 1):
+            raise DicomError(f"Window Center/Width {wc:g}/{ww:g} are not a valid window (PS3.3 C.11.2.1.2: width "
+                             ">= 1); pass window=(centre, width) or a preset", where=_where(dataset))
+        return wc, ww
     if window is None:
         lo, hi = (float(v) for v in np.percentile(array, [0.5, 99.5]))
         return (lo + hi) / 2, max(hi - lo, 1.0)
@@ -131,13 +144,21 @@ def to_display(array: np.ndarray, window: Any = None, *, dataset: Any = None,
             raise DicomError("a PALETTE COLOR image needs its dataset for the lookup tables", where="to_display")
         from pydicom.pixels import apply_color_lut
 
-        arr = apply_color_lut(arr, dataset)
+        try:
+            arr = apply_color_lut(arr, dataset)
+        except Exception as exc:  # noqa: BLE001 - pydicom raises many types on a malformed lookup table
+            raise DicomError(f"cannot apply the palette lookup table ({type(exc).__name__}: {one_line(exc)})",
+                             where=_where(dataset)) from None
         pi = "RGB"
     if pi in ("RGB", "YBR_FULL", "YBR_FULL_422") or (arr.ndim >= 3 and arr.shape[-1] == 3 and pi != "MONOCHROME2"):
         if pi.startswith("YBR"):
             from pydicom.pixels import convert_color_space
 
-            arr = convert_color_space(arr, pi, "RGB")
+            try:
+                arr = convert_color_space(arr, pi, "RGB")
+            except NotImplementedError:
+                raise DicomError(f"cannot show {pi} colour (defined only for compressed pixel data; decode to RGB "
+                                 "first)", where=_where(dataset)) from None
         top = float(arr.max()) if arr.size else 255.0
         scale = 255.0 / top if top > 255 else 1.0
         return np.clip(arr * scale, 0, 255).astype(np.uint8)

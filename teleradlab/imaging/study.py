@@ -274,6 +274,7 @@ def read_dataset(path: str | os.PathLike[str], *, max_inflated: int = MAX_INFLAT
             if vr is not None and vr not in _KNOWN_VRS:
                 raise DicomError(f"element {elem.tag} has no valid Value Representation ({vr!r}): the file is "
                                  "corrupt", where=path)
+        _convert_every_element(ds, path)
         if "DirectoryRecordSequence" in ds:
             return ds
         if "PixelData" not in ds and "FloatPixelData" not in ds:
@@ -284,6 +285,28 @@ def read_dataset(path: str | os.PathLike[str], *, max_inflated: int = MAX_INFLAT
     except Exception as exc:  # noqa: BLE001 - a corrupt element converted on first access
         raise DicomError(f"corrupt DICOM ({exc.__class__.__name__}: {one_line(exc)})", where=path) from None
     return ds
+
+
+def _convert_every_element(ds: Dataset, path: str) -> None:
+    """Convert every element now, sequences included, so a corrupt value fails at read naming its tag.
+
+    pydicom converts raw values on first access: a US of one byte, an IS of ``99e999``
+    or a DS of ``x`` would otherwise fail later, inside compression, de-identification
+    or writing, as an error that names neither the file nor the element.
+    """
+    stack: list[tuple[Dataset, str]] = [(ds, "")]
+    while stack:
+        item, prefix = stack.pop()
+        for tag in list(item.keys()):
+            where = f"{prefix}{pydicom.tag.Tag(tag)}"
+            try:
+                elem = item[tag]
+                value = elem.value
+            except Exception as exc:  # noqa: BLE001 - pydicom's converters raise many types
+                raise DicomError(f"element {where} cannot be read ({exc.__class__.__name__}: {one_line(exc, 160)}): "
+                                 "the file is corrupt", where=path) from None
+            if elem.VR == "SQ":
+                stack.extend((sub, f"{where}[{i}].") for i, sub in enumerate(value or ()))
 
 
 #: Value Representations pydicom can convert (PS3.5 Table 6.2-1, with its ambiguous forms).

@@ -217,3 +217,24 @@ def test_compress_study_same_result_in_parallel() -> None:
     two = compress_study(study, "jpeg2000", ratio=8, workers=2)
     assert [r.dataset.PixelData for r in one] == [r.dataset.PixelData for r in two]
     assert all(r.ratio == pytest.approx(8, rel=0.05) for r in two)
+
+
+@pytest.mark.filterwarnings("ignore")  # pydicom warns about the invalid DS it keeps as text
+def test_an_invalid_multi_valued_number_is_copied_as_read(native, tmp_path) -> None:
+    """A DS item pydicom kept as text ('x' in Image Position) once broke compress with a ValueError."""
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    from teleradlab.imaging.study import read_dataset
+
+    ds = native(12, False)
+    ds.SOPClassUID, ds.SOPInstanceUID = "1.2.840.10008.5.1.4.1.1.7", "1.2.3.4"
+    tag = Tag(0x00200032)
+    ds._dict[tag] = RawDataElement(tag, "DS", 6, b"1\\x\\3 ", 0, False, True)
+    path = tmp_path / "ipp.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    src = read_dataset(path)
+    out = compress(src, "jpeg2000-lossless").dataset
+    assert [str(v) for v in out.ImagePositionPatient] == ["1", "x", "3"]
+    out.ImagePositionPatient[0] = "9"
+    assert str(src.ImagePositionPatient[0]) == "1"  # the copy is the copy's

@@ -56,3 +56,32 @@ def test_bad_windows_and_photometric() -> None:
         to_display(np.zeros((2, 2)), (0, -5))
     with pytest.raises(DicomError, match="unsupported photometric"):
         to_display(np.zeros((2, 2)), photometric="YBR_RCT_WEIRD")
+
+
+@pytest.mark.parametrize(("centre", "width", "words"), [
+    (["40", "400", "1000"], ["80"], None),  # a list of one width: the first window is used
+    ("40", "0", "not a valid window"),
+    ("40", "nan", "not a valid window"),
+])
+def test_window_from_a_malformed_dataset(centre, width, words) -> None:
+    ds = Dataset()
+    ds.WindowCenter, ds.WindowWidth = centre, width
+    arr = np.array([[0.0, 40.0, 80.0]])
+    if words is None:
+        assert to_display(arr, dataset=ds).tolist() == to_display(arr, (40, 80)).tolist()
+    else:
+        with pytest.raises(DicomError, match=words):
+            to_display(arr, dataset=ds)
+
+
+def test_a_malformed_palette_or_colour_space_is_one_dicom_error() -> None:
+    ds = Dataset()
+    ds.PhotometricInterpretation = "PALETTE COLOR"
+    ds.BitsStored = 8
+    for colour, tag in (("Red", 0x00281221), ("Green", 0x00281222), ("Blue", 0x00281223)):
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, 16])
+        ds.add_new(tag, "OW", b"\x07\x00" * 9)  # segment type 7 does not exist (PS3.3 C.7.9.2)
+    with pytest.raises(DicomError, match="palette lookup table"):
+        to_display(np.zeros((2, 2), np.uint8), dataset=ds)
+    with pytest.raises(DicomError, match="YBR_ICT"):
+        to_display(np.zeros((2, 2, 3), np.uint8), photometric="YBR_ICT")

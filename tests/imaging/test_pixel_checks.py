@@ -89,3 +89,44 @@ def test_corrupted_bytes_give_only_dicom_errors(native, tmp_path) -> None:
             assert str(f) in str(exc) or "syntax" in str(exc), exc
             outcomes["error"] += 1
     assert outcomes["ok"] > 10 and outcomes["error"] > 10, outcomes  # both paths were exercised
+
+
+def _palette(ds, descriptor, data) -> None:
+    ds.PhotometricInterpretation = "PALETTE COLOR"
+    for colour in ("Red", "Green", "Blue"):
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", descriptor)
+        setattr(ds, f"{colour}PaletteColorLookupTableData", data)
+
+
+#: Image Pixel module attributes that cannot describe the data (PS3.3 C.7.6.3, PS3.5 §8.1.1), found
+#: by a second adversarial pass: each once surfaced later as an AttributeError, IndexError,
+#: NotImplementedError or a numpy TypeError, or was accepted silently.
+MODULE_BREAKS = {
+    "no photometric": (lambda ds: delattr(ds, "PhotometricInterpretation"), "Photometric Interpretation"),
+    "unknown photometric": (lambda ds: setattr(ds, "PhotometricInterpretation", "GREYSCALE"), "not one of"),
+    "ybr_ict native": (lambda ds: (setattr(ds, "SamplesPerPixel", 3), setattr(ds, "PlanarConfiguration", 0),
+                                   setattr(ds, "PhotometricInterpretation", "YBR_ICT"),
+                                   setattr(ds, "PixelData", bytes(96 * 80 * 3))), "only for compressed"),
+    "rgb with one sample": (lambda ds: setattr(ds, "PhotometricInterpretation", "RGB"), "needs 3 sample"),
+    "bits stored > allocated": (lambda ds: (setattr(ds, "BitsStored", 12), setattr(ds, "HighBit", 11)),
+                                "do not fit Bits Allocated 8"),
+    "high bit wrong": (lambda ds: setattr(ds, "HighBit", 40), "High Bit 40"),
+    "pixel representation 2": (lambda ds: setattr(ds, "PixelRepresentation", 2), "Pixel Representation 2"),
+    "planar configuration 2": (lambda ds: (setattr(ds, "SamplesPerPixel", 3), setattr(ds, "PlanarConfiguration", 2),
+                                           setattr(ds, "PhotometricInterpretation", "RGB"),
+                                           setattr(ds, "PixelData", bytes(96 * 80 * 3))), "Planar Configuration 2"),
+    "palette descriptor of two": (lambda ds: _palette(ds, [256, 0], bytes(512)), "is not \\(entries"),
+    "palette data too short": (lambda ds: _palette(ds, [256, 0, 16], bytes(6)), "holds 6 bytes"),
+}
+
+
+@pytest.mark.parametrize("case", list(MODULE_BREAKS))
+def test_image_pixel_module_inconsistencies_are_refused(native, case) -> None:
+    change, words = MODULE_BREAKS[case]
+    ds = native(8, False)
+    check_pixel_module(ds)  # valid before the change
+    change(ds)
+    with pytest.raises(DicomError, match=words):
+        check_pixel_module(ds)
+    with pytest.raises(DicomError):
+        decode_pixels(ds)

@@ -1,3 +1,4 @@
+import copy
 import shutil
 import subprocess
 import sys
@@ -169,7 +170,7 @@ def test_a_deflate_bomb_is_refused_before_it_is_inflated(ct, tmp_path) -> None:
 
     from teleradlab.imaging.study import read_dataset
 
-    ds = ct.datasets[0].copy()
+    ds = copy.deepcopy(ct.datasets[0])
     ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
     path = tmp_path / "deflated.dcm"
     ds.save_as(path, enforce_file_format=True)
@@ -190,3 +191,23 @@ def test_a_deflate_bomb_is_refused_before_it_is_inflated(ct, tmp_path) -> None:
     with pytest.raises(DicomError, match="deflate bomb"):
         read_dataset(bomb, max_inflated=16 * 2**20)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # kB: far below 256 MiB
+
+
+@pytest.mark.parametrize(("element", "keyword", "words"), [
+    (b"\x28\x00\x03\x01US\x01\x00\x01", "PixelRepresentation", r"\(0028,0103\) cannot be read"),  # US of 1 byte
+    (b"\x20\x00\x11\x00IS\x06\x0099e999", "SeriesNumber", r"\(0020,0011\) cannot be read"),  # IS beyond int
+])
+def test_a_corrupt_element_value_is_refused_at_read(ct, tmp_path, element, keyword, words) -> None:
+    """pydicom converts values lazily; read_dataset converts them all, so a corrupt one names its tag."""
+    from teleradlab.imaging.study import read_dataset
+
+    path = tmp_path / "ok.dcm"
+    ds = copy.deepcopy(ct.datasets[0])
+    delattr(ds, keyword)
+    ds.save_as(path, enforce_file_format=True)
+    blob = path.read_bytes()
+    at = blob.index(b"\xe0\x7f\x10\x00")  # insert before Pixel Data, keeping tag order valid enough
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(blob[:at] + element + blob[at:])
+    with pytest.raises(DicomError, match=words):
+        read_dataset(bad)
