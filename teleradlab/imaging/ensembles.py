@@ -30,6 +30,9 @@ from teleradlab.imaging.phantoms import (
 )
 
 BACKGROUNDS = ("white", "correlated", "lumpy")
+#: Largest ensemble (both stacks, float64) :func:`lesion_ensemble` builds unless told otherwise: a
+#: guard against a typo (``n: 1e8``), far above the notebooks' ensembles (hundreds of 64 x 64 ROIs, MBs).
+MAX_ENSEMBLE_BYTES = 2 * 2**30
 
 
 @dataclass
@@ -97,7 +100,7 @@ def make_signal(roi: int, signal: Any = None) -> np.ndarray:
 
 def lesion_ensemble(n: int, *, background: str = "white", roi: int = 64, signal: Any = None, seed: int = 0,
                     noise_sigma: float = 20.0, mean: float = 100.0, beta: float = 3.0,
-                    texture_sigma: float = 20.0) -> LesionEnsemble:
+                    texture_sigma: float = 20.0, max_bytes: float = MAX_ENSEMBLE_BYTES) -> LesionEnsemble:
     """Make ``n`` signal-present and ``n`` signal-absent ROIs.
 
     Parameters
@@ -120,6 +123,9 @@ def lesion_ensemble(n: int, *, background: str = "white", roi: int = 64, signal:
         Power-law exponent of the correlated background.
     texture_sigma : float
         Standard deviation of the correlated texture or of the lumps' field.
+    max_bytes : float
+        Refuse an ensemble whose two stacks would exceed this many bytes
+        (:data:`MAX_ENSEMBLE_BYTES`), before anything is generated.
 
     Returns
     -------
@@ -135,6 +141,11 @@ def lesion_ensemble(n: int, *, background: str = "white", roi: int = 64, signal:
         raise ParameterError(f"unknown background {background!r}; use one of {BACKGROUNDS}", where="background")
     if n < 1 or roi < 8:
         raise ParameterError("need n >= 1 and roi >= 8", where="n" if n < 1 else "roi")
+    size = 2.0 * n * roi * roi * 8  # two float64 stacks
+    if size > max_bytes:
+        raise ParameterError(f"{n:,} x 2 ROIs of {roi} x {roi} pixels need {size / 2**30:,.1f} GiB, above the limit "
+                             f"of {max_bytes / 2**30:,.1f} GiB; use fewer or smaller ROIs, or raise the limit "
+                             "explicitly (max_bytes=...)", where="n")
     if noise_sigma <= 0:
         raise ParameterError("noise_sigma must be positive", where="noise_sigma")
     s = make_signal(roi, signal)

@@ -38,3 +38,16 @@ def test_signal_specs() -> None:
         lesion_ensemble(2, signal={"size": 3})
     with pytest.raises(ParameterError, match="unknown background"):
         lesion_ensemble(2, background="pink")
+
+
+def test_an_oversized_ensemble_is_refused_before_it_is_built() -> None:
+    """``n: 1e8`` in a sweep once ran for minutes; now one ParameterError, and the limit can be raised."""
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(ParameterError, match=r"^n: 100,000,000 x 2 ROIs of 64 x 64 pixels need 6,103.5 GiB"):
+        lesion_ensemble(100_000_000, roi=64)
+    assert time.perf_counter() - t0 < 1
+    with pytest.raises(ParameterError, match="max_bytes"):
+        lesion_ensemble(10, roi=32, max_bytes=1000)
+    assert lesion_ensemble(10, roi=32, max_bytes=2 * 10 * 32 * 32 * 8).present.shape == (10, 32, 32)
