@@ -6,9 +6,11 @@ results on every bundled scenario and policy), but with the study, radiologist a
 link state in NumPy arrays and the loop compiled to machine code, which makes it
 about twenty times faster (over a million studies a second). Numba's on-disk cache
 keeps the compiled loop; ``make install`` fills it (:func:`warm_up`), so no
-simulation pays the ~20 s of compilation.
+simulation pays the minute or so of compilation.
 
-Layout: arrivals are already sorted, so they are read from the workload in order
+Layout: the loop (``_run``) mirrors the reference's main loop, and its helpers are the
+reference's closures under the same names (``_route``, ``_enqueue``, ``_pull``,
+``_start_read``, ``_link_advance``, ...). Arrivals are already sorted, so they are read from the workload in order
 instead of being pushed on the event heap (an arrival always wins a tie, as in the
 reference, where arrivals are scheduled first). Each (centre, site) pair has its own
 worklist heap of study indices, ordered by (key1, key2, time queued, study); under
@@ -30,21 +32,37 @@ from teleradlab.network.scenario import ROUTING, Scenario
 from teleradlab.network.triage import worklist_class
 from teleradlab.network.workload import Workload
 
-JOIN, LINK, READ_DONE, SHIFT_START, LINK_STATE = 1, 2, 3, 4, 5
+ARRIVE, JOIN, LINK, READ_DONE, SHIFT_START, LINK_STATE = range(6)
 LOCAL_FIRST, LEAST_LOADED, NEAREST, SUBSPECIALTY, FOLLOW_THE_SUN = (ROUTING.index(p) for p in (
     "local_first", "least_loaded", "nearest", "subspecialty", "follow_the_sun"))
 INF = math.inf
 
 
+# --------------------------------------------------------------------------- run state
+# The helpers below are the reference engine's closures, by the same names; Numba inlines
+# them into the loop (``inline="always"``: as separate calls, each passing a dozen arrays,
+# the loop ran 1.5-2x slower). So that they take a few arrays rather than a few dozen, the
+# per-study state is two 2-D arrays with a row per field and a column per study (floats
+# ``stu``, integers ``stu_i``; a row is as contiguous as the separate arrays it replaces),
+# the radiologists' is ``rad`` / ``rad_i`` and the links' ``lnk``. Their rows and columns:
+WORK, TQ, K2, WAITED, READ, SINCE, WS_FIRST, WS_LOADED, WS_WAITED, T_TS, T_TE, R_S, R_E, REMAINING = range(14)
+CENTRE, RAD, LOG_OPEN, PREEMPTED, POS, UNREAD = range(6)
+BEGAN, BUSY = range(2)  # rad: when the read in progress began; minutes occupied
+STUDY, TOKEN = range(2)  # rad_i: the study being read (-1: free); the READ_DONE event that is still valid
+LAST, LBUSY = range(2)  # lnk: when its transfers were last advanced; minutes carrying bytes
+# the event heap's counters, ``st``: seq, heap size, transfers in flight, preemptions logged
+SEQ, HEAP_N, IN_FLIGHT, N_LOG = range(4)
+
+
 # --------------------------------------------------------------------------- event heap: (time, seq) order
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _ev_move(ht, hd, dst, src):
     ht[dst] = ht[src]
     for j in range(5):
         hd[dst, j] = hd[src, j]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _ev_push(ht, hd, st, t, kind, a, b, c):
     st[0] += 1
     seq = st[0]
@@ -65,7 +83,7 @@ def _ev_push(ht, hd, st, t, kind, a, b, c):
     hd[k, 4] = c
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _ev_pop(ht, hd, st):
     t = ht[0]
     kind, a, b, c = hd[0, 1], hd[0, 2], hd[0, 3], hd[0, 4]
@@ -93,34 +111,34 @@ def _ev_pop(ht, hd, st):
 
 
 # --------------------------------------------------------------------------- worklist heaps of study indices
-@njit(cache=True)
-def _q_less(k1, k2, tq, i, j):
+@njit(cache=True, inline="always")
+def _q_less(k1, stu, i, j):
     if k1[i] != k1[j]:
         return k1[i] < k1[j]
-    if k2[i] != k2[j]:
-        return k2[i] < k2[j]
-    if tq[i] != tq[j]:
-        return tq[i] < tq[j]
+    if stu[K2, i] != stu[K2, j]:
+        return stu[K2, i] < stu[K2, j]
+    if stu[TQ, i] != stu[TQ, j]:
+        return stu[TQ, i] < stu[TQ, j]
     return i < j
 
 
-@njit(cache=True)
-def _q_push(qs, q_off, q_n, p, i, k1, k2, tq):
+@njit(cache=True, inline="always")
+def _q_push(qs, q_off, q_n, p, i, k1, stu):
     base = q_off[p]
     k = q_n[p]
     q_n[p] = k + 1
     while k > 0:
         par = (k - 1) >> 1
         j = qs[base + par]
-        if not _q_less(k1, k2, tq, i, j):
+        if not _q_less(k1, stu, i, j):
             break
         qs[base + k] = j
         k = par
     qs[base + k] = i
 
 
-@njit(cache=True)
-def _q_pop(qs, q_off, q_n, p, k1, k2, tq):
+@njit(cache=True, inline="always")
+def _q_pop(qs, q_off, q_n, p, k1, stu):
     base = q_off[p]
     top = qs[base]
     n = q_n[p] - 1
@@ -133,9 +151,9 @@ def _q_pop(qs, q_off, q_n, p, k1, k2, tq):
             if m >= n:
                 break
             r = m + 1
-            if r < n and _q_less(k1, k2, tq, qs[base + r], qs[base + m]):
+            if r < n and _q_less(k1, stu, qs[base + r], qs[base + m]):
                 m = r
-            if _q_less(k1, k2, tq, qs[base + m], last):
+            if _q_less(k1, stu, qs[base + m], last):
                 qs[base + k] = qs[base + m]
                 k = m
             else:
@@ -144,8 +162,8 @@ def _q_pop(qs, q_off, q_n, p, k1, k2, tq):
     return top
 
 
-# --------------------------------------------------------------------------- radiologists
-@njit(cache=True)
+# --------------------------------------------------------------------------- radiologists (reference: helpers)
+@njit(cache=True, inline="always")
 def _on_shift(iv_a, iv_b, iv_off, r, t):
     first = iv_off[r]
     lo, hi = first, iv_off[r + 1]
@@ -159,8 +177,8 @@ def _on_shift(iv_a, iv_b, iv_off, r, t):
     return k >= first and iv_a[k] <= t and t < iv_b[k]
 
 
-@njit(cache=True)
-def _staff(ci, si, t, c_off, r_sites, iv_a, iv_b, iv_off):
+@njit(cache=True, inline="always")
+def _on_shift_count(ci, si, t, c_off, r_sites, iv_a, iv_b, iv_off):
     count = 0
     for r in range(c_off[ci], c_off[ci + 1]):
         if r_sites[r, si] and _on_shift(iv_a, iv_b, iv_off, r, t):
@@ -168,47 +186,240 @@ def _staff(ci, si, t, c_off, r_sites, iv_a, iv_b, iv_off):
     return count
 
 
-@njit(cache=True)
-def _load(ci, si, t, c_off, r_sites, iv_a, iv_b, iv_off, r_study, queued_n, in_transit):
-    staff = _staff(ci, si, t, c_off, r_sites, iv_a, iv_b, iv_off)
+@njit(cache=True, inline="always")
+def _load(ci, si, t, c_off, r_sites, iv_a, iv_b, iv_off, rad_i, queued_n, in_transit):
+    staff = _on_shift_count(ci, si, t, c_off, r_sites, iv_a, iv_b, iv_off)
     busy = 0
     for r in range(c_off[ci], c_off[ci + 1]):
-        if r_study[r] >= 0:
+        if rad_i[r, STUDY] >= 0:
             busy += 1
     pending = queued_n[ci] + in_transit[ci] + busy
     return (pending + 1) / staff if staff else INF
 
 
-@njit(cache=True)
-def _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st, waited, since, log_open,
-                log_back, ws_first, ws_loaded):
-    r_study[r] = i
-    r_token[r] += 1
-    r_began[r] = t
-    rad_of[i] = r
-    if r_s[i] != r_s[i]:  # first start only (NaN check)
-        r_s[i] = t
-    waited[i] += t - since[i]
-    if log_open[i] >= 0:
-        log_back[log_open[i]] = t
-        log_open[i] = -1
-    _ev_push(ht, hd, st, t + (ws_first[i] + max(work[i] / r_speed[r], ws_loaded[i] - ws_first[i])), READ_DONE, r, i,
-             r_token[r])
+@njit(cache=True, inline="always")
+def _route(i, t, site, mod, routing, sl_off, sl_cent, dist, need, r_sub, c_off, r_sites, iv_a, iv_b, iv_off, rad_i,
+           queued_n, in_transit):
+    si = site[i]
+    lo, hi = sl_off[si], sl_off[si + 1]
+    if hi == lo:
+        return -1
+    if hi - lo == 1:
+        return sl_cent[lo]
+    ci = -1
+    if routing == NEAREST:
+        for q in range(lo, hi):
+            cc = sl_cent[q]
+            if ci < 0 or dist[si, cc] < dist[si, ci]:
+                ci = cc
+    elif routing == LOCAL_FIRST:
+        for q in range(lo, hi):
+            if _on_shift_count(sl_cent[q], si, t, c_off, r_sites, iv_a, iv_b, iv_off) > 0:
+                return sl_cent[q]
+    elif routing == SUBSPECIALTY:
+        nd = need[si, mod[i]]
+        if nd >= 0:
+            best_l = INF
+            for q in range(lo, hi):
+                cc = sl_cent[q]
+                good = False
+                for r in range(c_off[cc], c_off[cc + 1]):
+                    if r_sites[r, si] and r_sub[r, nd] and _on_shift(iv_a, iv_b, iv_off, r, t):
+                        good = True
+                        break
+                if good:
+                    ld = _load(cc, si, t, c_off, r_sites, iv_a, iv_b, iv_off, rad_i, queued_n, in_transit)
+                    if ci < 0 or ld < best_l:
+                        ci, best_l = cc, ld
+    elif routing == FOLLOW_THE_SUN:
+        best_s, best_l = -1, INF
+        for q in range(lo, hi):
+            cc = sl_cent[q]
+            sf = _on_shift_count(cc, si, t, c_off, r_sites, iv_a, iv_b, iv_off)
+            ld = _load(cc, si, t, c_off, r_sites, iv_a, iv_b, iv_off, rad_i, queued_n, in_transit)
+            if ci < 0 or sf > best_s or (sf == best_s and -ld > -best_l):
+                ci, best_s, best_l = cc, sf, ld
+    if ci < 0:  # least loaded, then nearest (also the fall-back of the policies above)
+        best_l, best_d = INF, INF
+        for q in range(lo, hi):
+            cc = sl_cent[q]
+            ld = _load(cc, si, t, c_off, r_sites, iv_a, iv_b, iv_off, rad_i, queued_n, in_transit)
+            if ci < 0 or ld < best_l or (ld == best_l and dist[si, cc] < best_d):
+                ci, best_l, best_d = cc, ld, dist[si, cc]
+    return ci
 
 
-@njit(cache=True)
-def _ws_part(j, e, speed, work, ws_first, ws_loaded, ws_waited):
+@njit(cache=True, inline="always")
+def _start_read(r, i, t, stu, stu_i, rad, rad_i, r_speed, log_t, ht, hd, st):
+    rad_i[r, STUDY] = i
+    rad_i[r, TOKEN] += 1
+    rad[r, BEGAN] = t
+    stu_i[RAD, i] = r
+    if stu[R_S, i] != stu[R_S, i]:  # first start only (NaN check)
+        stu[R_S, i] = t
+    stu[WAITED, i] += t - stu[SINCE, i]
+    if stu_i[LOG_OPEN, i] >= 0:
+        log_t[stu_i[LOG_OPEN, i], 1] = t
+        stu_i[LOG_OPEN, i] = -1
+    f, lo = stu[WS_FIRST, i], stu[WS_LOADED, i]  # occupancy: first image, then reading while the rest loads
+    _ev_push(ht, hd, st, t + (f + max(stu[WORK, i] / r_speed[r], lo - f)), READ_DONE, r, i, rad_i[r, TOKEN])
+
+
+@njit(cache=True, inline="always")
+def _workstation_part(j, e, speed, stu):
     # of e minutes of an open segment of j: count the workstation waits; return those before the first image
-    f = ws_first[j]
-    lo = ws_loaded[j]
-    w = work[j] / speed
+    f = stu[WS_FIRST, j]
+    lo = stu[WS_LOADED, j]
+    w = stu[WORK, j] / speed
     before = min(e, f)
-    after = max(e - f - w, 0.0) if lo - f > w else 0.0
-    ws_waited[j] += before + after
+    after = max(e - f - w, 0.0) if lo - f > w else 0.0  # read done, the last images still loading
+    stu[WS_WAITED, j] += before + after
     return before
 
 
-# --------------------------------------------------------------------------- the run
+# --------------------------------------------------------------------------- worklists
+@njit(cache=True, inline="always")
+def _queue(i, tq, n_sites, site, k1, stu, stu_i, qs, q_off, q_n, queued_n):
+    ci = stu_i[CENTRE, i]
+    stu[TQ, i] = tq
+    _q_push(qs, q_off, q_n, ci * n_sites + site[i], i, k1, stu)
+    queued_n[ci] += 1
+
+
+@njit(cache=True, inline="always")
+def _enqueue(i, t, preemptive, repeat, n_sites, site, eff, k1, read0, c_off, r_sites, iv_a, iv_b, iv_off, r_speed,
+             stu, stu_i, rad, rad_i, qs, q_off, q_n, queued_n, log_study, log_t, ht, hd, st):
+    ci = stu_i[CENTRE, i]
+    si = site[i]
+    # an idle, on-shift, eligible radiologist takes it at once
+    for r in range(c_off[ci], c_off[ci + 1]):
+        if rad_i[r, STUDY] < 0 and r_sites[r, si] and _on_shift(iv_a, iv_b, iv_off, r, t):
+            _start_read(r, i, t, stu, stu_i, rad, rad_i, r_speed, log_t, ht, hd, st)
+            return
+    if preemptive:
+        victim = -1
+        for r in range(c_off[ci], c_off[ci + 1]):
+            j = rad_i[r, STUDY]
+            if j >= 0 and r_sites[r, si] and eff[j] > eff[i]:
+                if victim < 0 or eff[j] > eff[rad_i[victim, STUDY]]:
+                    victim = r
+        if victim >= 0:
+            j = rad_i[victim, STUDY]
+            e = t - rad[victim, BEGAN]
+            before = _workstation_part(j, e, r_speed[victim], stu)
+            if repeat:
+                stu[WORK, j] = read0[j]
+            else:
+                stu[WORK, j] = max(stu[WORK, j] - (e - before) * r_speed[victim], 0.0)
+            stu[WS_FIRST, j] = max(stu[WS_FIRST, j] - e, 0.0)
+            stu[WS_LOADED, j] = max(stu[WS_LOADED, j] - e, 0.0)
+            rad[victim, BUSY] += t - rad[victim, BEGAN]
+            stu[READ, j] += t - rad[victim, BEGAN]
+            stu_i[PREEMPTED, j] += 1
+            rad_i[victim, STUDY] = -1
+            stu[SINCE, j] = t
+            stu[K2, j] = -1.0  # resumed: ahead of its class
+            k = st[N_LOG]  # the caller has made room
+            st[N_LOG] = k + 1
+            stu_i[LOG_OPEN, j] = k
+            log_study[k] = j
+            log_t[k, 0] = t
+            log_t[k, 1] = np.nan
+            _queue(j, stu[T_TE, j], n_sites, site, k1, stu, stu_i, qs, q_off, q_n, queued_n)  # in the order first queued
+            _start_read(victim, i, t, stu, stu_i, rad, rad_i, r_speed, log_t, ht, hd, st)
+            return
+    _queue(i, t, n_sites, site, k1, stu, stu_i, qs, q_off, q_n, queued_n)
+
+
+@njit(cache=True, inline="always")
+def _pull(r, t, r_centre, r_sites, n_sites, k1, r_speed, stu, stu_i, rad, rad_i, qs, q_off, q_n, queued_n, log_t, ht, hd, st):
+    ci = r_centre[r]
+    best_p = -1
+    for si in range(n_sites):
+        if r_sites[r, si]:
+            p = ci * n_sites + si
+            if q_n[p] > 0 and (best_p < 0 or _q_less(k1, stu, qs[q_off[p]], qs[q_off[best_p]])):
+                best_p = p
+    if best_p < 0:
+        return False
+    i = _q_pop(qs, q_off, q_n, best_p, k1, stu)
+    queued_n[ci] -= 1
+    _start_read(r, i, t, stu, stu_i, rad, rad_i, r_speed, log_t, ht, hd, st)
+    return True
+
+
+# --------------------------------------------------------------------------- links (processor sharing)
+@njit(cache=True, inline="always")
+def _link_advance(lk, t, l_rate, l_up, lnk, a_st, a_off, a_n, stu):
+    m = a_n[lk]
+    if m > 0 and l_up[lk] and l_rate[lk] != INF:
+        share = l_rate[lk] * (t - lnk[lk, LAST]) / m
+        for q in range(a_off[lk], a_off[lk] + m):
+            stu[REMAINING, a_st[q]] -= share
+        lnk[lk, LBUSY] += t - lnk[lk, LAST]
+    lnk[lk, LAST] = t
+
+
+@njit(cache=True, inline="always")
+def _link_join(lk, i, a_st, a_off, a_n, stu_i, st):
+    m = a_n[lk]
+    a_st[a_off[lk] + m] = i
+    stu_i[POS, i] = m
+    a_n[lk] = m + 1
+    st[IN_FLIGHT] += 1
+
+
+@njit(cache=True, inline="always")
+def _link_finished(lk, l_rate, a_st, a_off, a_n, sent, stu, stu_i, st, done):
+    # the transfers of lk whose bytes are through, removed from the link, in study order; returns how many
+    base = a_off[lk]
+    n_done = 0
+    for q in range(base, base + a_n[lk]):
+        j = a_st[q]
+        if stu[REMAINING, j] <= 1e-6 * max(sent[j, stu_i[CENTRE, j]], 1.0) or l_rate[lk] == INF:
+            done[n_done] = j
+            n_done += 1
+    for q in range(n_done):  # swap each with the last
+        j = done[q]
+        last = a_st[base + a_n[lk] - 1]
+        a_st[base + stu_i[POS, j]] = last
+        stu_i[POS, last] = stu_i[POS, j]
+        a_n[lk] -= 1
+    st[IN_FLIGHT] -= n_done
+    done[:n_done].sort()
+    return n_done
+
+
+@njit(cache=True, inline="always")
+def _link_schedule(lk, t, l_rate, l_up, l_ver, a_st, a_off, a_n, stu, ht, hd, st):
+    l_ver[lk] += 1
+    m = a_n[lk]
+    if m == 0 or not l_up[lk]:
+        return
+    if l_rate[lk] == INF:
+        _ev_push(ht, hd, st, t, LINK, lk, 0, l_ver[lk])
+        return
+    least = INF
+    for q in range(a_off[lk], a_off[lk] + m):
+        least = min(least, stu[REMAINING, a_st[q]])
+    _ev_push(ht, hd, st, t + max(least, 0.0) * m / l_rate[lk], LINK, lk, 0, l_ver[lk])
+
+
+@njit(cache=True, inline="always")
+def _log_room(log_study, log_t, st, more):
+    # the preemption log, grown (doubling) to hold ``more`` entries beyond those logged
+    need = st[N_LOG] + more
+    if need <= log_study.size:
+        return log_study, log_t
+    cap = max(2 * log_study.size, need)
+    ls = np.empty(cap, np.int64)
+    lt = np.empty((cap, 2))
+    ls[: st[N_LOG]] = log_study[: st[N_LOG]]
+    lt[: st[N_LOG]] = log_t[: st[N_LOG]]
+    return ls, lt
+
+
+# --------------------------------------------------------------------------- the run (reference: main loop)
 @njit(cache=True)
 def _run(acq, order, site, mod, eff, k1, k2_given, read0, sent,
          r_centre, r_speed, r_sites, r_sub, iv_a, iv_b, iv_off, c_off,
@@ -217,57 +428,40 @@ def _run(acq, order, site, mod, eff, k1, k2_given, read0, sent,
     # the arguments are never written: busy minutes and everything else the run changes are returned
     n = acq.size
     n_rad = r_centre.size
-    work = read0.copy()  # reading work left at speed 1
-    k2 = k2_given.copy()  # becomes -1 for a study back in its worklist after a preemption
     n_sites = r_sites.shape[1]
-    n_centres = c_off.size - 1
     n_links = l_rate.size
-    nan = np.nan
 
-    centre_of = np.full(n, -1, np.int64)
-    rad_of = np.full(n, -1, np.int64)
-    t_ts = np.full(n, nan)
-    t_te = np.full(n, nan)
-    r_s = np.full(n, nan)
-    r_e = np.full(n, nan)
-    unread = np.zeros(n, np.bool_)
-    preempted = np.zeros(n, np.int64)
-    waited = np.zeros(n)
-    read = np.zeros(n)
-    ws_first = np.zeros(n)
-    ws_loaded = np.zeros(n)
-    ws_waited = np.zeros(n)
-    since = np.full(n, nan)
-    log_open = np.full(n, -1, np.int64)
-    log_study = np.empty(64, np.int64)
-    log_at = np.empty(64)
-    log_back = np.empty(64)
-    n_log = 0
-    remaining = np.zeros(n)
-    tq = np.zeros(n)
-    pos = np.zeros(n, np.int64)
-    in_transit = np.zeros(n_centres, np.int64)
-    queued_n = np.zeros(n_centres, np.int64)
+    stu = np.zeros((14, n))  # rows: WORK ... REMAINING
+    stu[WORK] = read0  # reading work left at speed 1
+    stu[K2] = k2_given  # becomes -1 for a study back in its worklist after a preemption
+    for row in (SINCE, T_TS, T_TE, R_S, R_E):
+        stu[row] = np.nan
+    stu_i = np.zeros((6, n), np.int64)
+    stu_i[CENTRE] = -1
+    stu_i[RAD] = -1
+    stu_i[LOG_OPEN] = -1
+    rad = np.zeros((n_rad, 2))
+    rad_i = np.zeros((n_rad, 2), np.int64)
+    rad_i[:, STUDY] = -1
+    in_transit = np.zeros(c_off.size - 1, np.int64)
+    queued_n = np.zeros(c_off.size - 1, np.int64)
     qs = np.empty(q_off[-1], np.int64)
     q_n = np.zeros(q_off.size - 1, np.int64)
-    r_study = np.full(n_rad, -1, np.int64)
-    r_token = np.zeros(n_rad, np.int64)
-    r_began = np.zeros(n_rad)
-    r_busy = np.zeros(n_rad)
     l_up = l_up0.copy()
-    l_last = np.zeros(n_links)
+    lnk = np.zeros((n_links, 2))
     l_ver = np.zeros(n_links, np.int64)
-    l_busy = np.zeros(n_links)
     a_st = np.empty(a_off[-1], np.int64)
     a_n = np.zeros(n_links, np.int64)
     done = np.empty(max(a_off[-1], 1), np.int64)
+    log_study = np.empty(64, np.int64)
+    log_t = np.empty((64, 2))  # when preempted, when back to a radiologist
 
     # the event heap; seq numbers 1..n belong to the arrivals, which are never pushed
     cap = 1024 + le_t.size + iv_a.size
     ht = np.empty(cap)
     hd = np.empty((cap, 5), np.int64)
-    st = np.zeros(3, np.int64)  # seq, heap size, transfers in flight
-    st[0] = n
+    st = np.zeros(4, np.int64)
+    st[SEQ] = n
     for r in range(n_rad):
         for k in range(iv_off[r], iv_off[r + 1]):
             if 0 < iv_a[k] < horizon:
@@ -277,232 +471,99 @@ def _run(acq, order, site, mod, eff, k1, k2_given, read0, sent,
 
     outstanding = n
     nxt = 0
-    while (nxt < n or st[1] > 0) and outstanding > 0:
-        if st[1] + st[2] + 4 > cap:  # room for what one event can schedule
-            cap = 2 * (st[1] + st[2] + 4)
+    while (nxt < n or st[HEAP_N] > 0) and outstanding > 0:
+        if st[HEAP_N] + st[IN_FLIGHT] + 4 > cap:  # room for what one event can schedule
+            cap = 2 * (st[HEAP_N] + st[IN_FLIGHT] + 4)
             ht2 = np.empty(cap)
             hd2 = np.empty((cap, 5), np.int64)
-            ht2[: st[1]] = ht[: st[1]]
-            hd2[: st[1]] = hd[: st[1]]
+            ht2[: st[HEAP_N]] = ht[: st[HEAP_N]]
+            hd2[: st[HEAP_N]] = hd[: st[HEAP_N]]
             ht, hd = ht2, hd2
-        arrival = -1
-        if nxt < n and (st[1] == 0 or acq[order[nxt]] <= ht[0]):
-            arrival = order[nxt]
+        if nxt < n and (st[HEAP_N] == 0 or acq[order[nxt]] <= ht[0]):
+            i = order[nxt]
             nxt += 1
-            t = acq[arrival]
-            kind, a, b, c = 0, arrival, 0, 0
+            t = acq[i]
+            kind, a, b, c = ARRIVE, i, 0, 0
         else:
             t, kind, a, b, c = _ev_pop(ht, hd, st)
         if t > horizon:
             break
 
-        # ---- which study has finished its transfer (if any) and must be queued
-        ready_to = 0
-        sched = -1  # a link whose next completion must be scheduled, after the finished transfers are queued
-        if arrival >= 0:
-            i = arrival
-            si = site[i]
-            # route
-            lo, hi = sl_off[si], sl_off[si + 1]
-            ci = -1
-            if hi - lo == 1:
-                ci = sl_cent[lo]
-            elif hi - lo > 1:
-                if routing == NEAREST:
-                    for q in range(lo, hi):
-                        cc = sl_cent[q]
-                        if ci < 0 or dist[si, cc] < dist[si, ci]:
-                            ci = cc
-                elif routing == LOCAL_FIRST:
-                    for q in range(lo, hi):
-                        if _staff(sl_cent[q], si, t, c_off, r_sites, iv_a, iv_b, iv_off) > 0:
-                            ci = sl_cent[q]
-                            break
-                elif routing == SUBSPECIALTY:
-                    nd = need[si, mod[i]]
-                    if nd >= 0:
-                        best_l = INF
-                        for q in range(lo, hi):
-                            cc = sl_cent[q]
-                            good = False
-                            for r in range(c_off[cc], c_off[cc + 1]):
-                                if r_sites[r, si] and r_sub[r, nd] and _on_shift(iv_a, iv_b, iv_off, r, t):
-                                    good = True
-                                    break
-                            if good:
-                                ld = _load(cc, si, t, c_off, r_sites, iv_a, iv_b, iv_off, r_study, queued_n, in_transit)
-                                if ci < 0 or ld < best_l:
-                                    ci, best_l = cc, ld
-                elif routing == FOLLOW_THE_SUN:
-                    best_s, best_l = -1, INF
-                    for q in range(lo, hi):
-                        cc = sl_cent[q]
-                        sf = _staff(cc, si, t, c_off, r_sites, iv_a, iv_b, iv_off)
-                        ld = _load(cc, si, t, c_off, r_sites, iv_a, iv_b, iv_off, r_study, queued_n, in_transit)
-                        if ci < 0 or sf > best_s or (sf == best_s and -ld > -best_l):
-                            ci, best_s, best_l = cc, sf, ld
-                if ci < 0:  # least loaded, then nearest (also the fall-back of the policies above)
-                    best_l, best_d = INF, INF
-                    for q in range(lo, hi):
-                        cc = sl_cent[q]
-                        ld = _load(cc, si, t, c_off, r_sites, iv_a, iv_b, iv_off, r_study, queued_n, in_transit)
-                        if ci < 0 or ld < best_l or (ld == best_l and dist[si, cc] < best_d):
-                            ci, best_l, best_d = cc, ld, dist[si, cc]
+        n_done = 0  # transfers that have finished at t: queue them, or straight to an idle radiologist
+        if kind == ARRIVE:
+            i = a
+            ci = _route(i, t, site, mod, routing, sl_off, sl_cent, dist, need, r_sub, c_off, r_sites, iv_a, iv_b,
+                        iv_off, rad_i, queued_n, in_transit)
             if ci < 0:
-                unread[i] = True
+                stu_i[UNREAD, i] = 1
                 outstanding -= 1
                 continue
-            centre_of[i] = ci
-            ws_first[i] = first_at[i, ci]
-            ws_loaded[i] = loaded_at[i, ci]
+            stu_i[CENTRE, i] = ci
+            stu[WS_FIRST, i] = first_at[i, ci]
+            stu[WS_LOADED, i] = loaded_at[i, ci]
             in_transit[ci] += 1
-            t_ts[i] = t
-            lk = link_id[si, ci]
+            stu[T_TS, i] = t
+            lk = link_id[site[i], ci]
             if lat[i, ci] == 0 and l_rate[lk] == INF and l_up[lk]:
                 done[0] = i
-                ready_to = 1
+                n_done = 1
             else:
                 _ev_push(ht, hd, st, t + lat[i, ci], JOIN, i, 0, 0)
-        elif kind == READ_DONE:
-            r = a
-            if c != r_token[r] or r_study[r] != b:
+        elif kind == JOIN:
+            i = a
+            lk = link_id[site[i], stu_i[CENTRE, i]]
+            _link_advance(lk, t, l_rate, l_up, lnk, a_st, a_off, a_n, stu)
+            stu[REMAINING, i] = sent[i, stu_i[CENTRE, i]]
+            _link_join(lk, i, a_st, a_off, a_n, stu_i, st)
+            _link_schedule(lk, t, l_rate, l_up, l_ver, a_st, a_off, a_n, stu, ht, hd, st)
+        elif kind == LINK:
+            lk = a
+            if c != l_ver[lk]:
                 continue
-            r_e[b] = t
-            _ws_part(b, t - r_began[r], r_speed[r], work, ws_first, ws_loaded, ws_waited)
-            r_busy[r] += t - r_began[r]
-            read[b] += t - r_began[r]
-            r_study[r] = -1
+            _link_advance(lk, t, l_rate, l_up, lnk, a_st, a_off, a_n, stu)
+            n_done = _link_finished(lk, l_rate, a_st, a_off, a_n, sent, stu, stu_i, st, done)
+        elif kind == LINK_STATE:
+            lk = a
+            _link_advance(lk, t, l_rate, l_up, lnk, a_st, a_off, a_n, stu)
+            l_up[lk] = c != 0
+            _link_schedule(lk, t, l_rate, l_up, l_ver, a_st, a_off, a_n, stu, ht, hd, st)
+        elif kind == READ_DONE:
+            r, i = a, b
+            if c != rad_i[r, TOKEN] or rad_i[r, STUDY] != i:
+                continue
+            stu[R_E, i] = t
+            _workstation_part(i, t - rad[r, BEGAN], r_speed[r], stu)
+            rad[r, BUSY] += t - rad[r, BEGAN]
+            stu[READ, i] += t - rad[r, BEGAN]
+            rad_i[r, STUDY] = -1
             outstanding -= 1
             if _on_shift(iv_a, iv_b, iv_off, r, t):
-                kind = SHIFT_START  # pull the next study, below
-        elif kind == LINK and c != l_ver[a]:
-            continue
-        if kind == JOIN or kind == LINK or kind == LINK_STATE:
-            lk = link_id[site[a], centre_of[a]] if kind == JOIN else a
-            # advance: every transfer in flight has received its share since the last event
-            m = a_n[lk]
-            base = a_off[lk]
-            if m > 0 and l_up[lk] and l_rate[lk] != INF:
-                share = l_rate[lk] * (t - l_last[lk]) / m
-                for q in range(base, base + m):
-                    remaining[a_st[q]] -= share
-                l_busy[lk] += t - l_last[lk]
-            l_last[lk] = t
-            if kind == JOIN:
-                remaining[a] = sent[a, centre_of[a]]
-                a_st[base + m] = a
-                pos[a] = m
-                a_n[lk] = m + 1
-                st[2] += 1
-            elif kind == LINK:
-                for q in range(base, base + m):
-                    j = a_st[q]
-                    if remaining[j] <= 1e-6 * max(sent[j, centre_of[j]], 1.0) or l_rate[lk] == INF:
-                        done[ready_to] = j
-                        ready_to += 1
-                for q in range(ready_to):  # remove the finished ones (swap with the last)
-                    j = done[q]
-                    last = a_st[base + a_n[lk] - 1]
-                    a_st[base + pos[j]] = last
-                    pos[last] = pos[j]
-                    a_n[lk] -= 1
-                st[2] -= ready_to
-                done[:ready_to].sort()
-            else:
-                l_up[lk] = c != 0
-            sched = lk
-
-        # ---- transfers that have finished: queue, or straight to an idle radiologist
-        for q in range(ready_to):
-            i = done[q]
-            t_te[i] = t
-            since[i] = t
-            ci = centre_of[i]
-            si = site[i]
-            in_transit[ci] -= 1
-            taken = False
-            for r in range(c_off[ci], c_off[ci + 1]):
-                if r_study[r] < 0 and r_sites[r, si] and _on_shift(iv_a, iv_b, iv_off, r, t):
-                    _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st, waited,
-                                since, log_open, log_back, ws_first, ws_loaded)
-                    taken = True
-                    break
-            if taken:
-                continue
-            if preemptive:
-                victim = -1
-                for r in range(c_off[ci], c_off[ci + 1]):
-                    if r_study[r] >= 0 and r_sites[r, si] and eff[r_study[r]] > eff[i]:
-                        if victim < 0 or eff[r_study[r]] > eff[r_study[victim]]:
-                            victim = r
-                if victim >= 0:
-                    j = r_study[victim]
-                    e = t - r_began[victim]
-                    before = _ws_part(j, e, r_speed[victim], work, ws_first, ws_loaded, ws_waited)
-                    if repeat:
-                        work[j] = read0[j]
-                    else:
-                        work[j] = max(work[j] - (e - before) * r_speed[victim], 0.0)
-                    ws_first[j] = max(ws_first[j] - e, 0.0)
-                    ws_loaded[j] = max(ws_loaded[j] - e, 0.0)
-                    r_busy[victim] += t - r_began[victim]
-                    read[j] += t - r_began[victim]
-                    preempted[j] += 1
-                    r_study[victim] = -1
-                    since[j] = t
-                    if n_log == log_study.size:
-                        log_study = np.concatenate((log_study, np.empty(n_log, np.int64)))
-                        log_at = np.concatenate((log_at, np.empty(n_log)))
-                        log_back = np.concatenate((log_back, np.empty(n_log)))
-                    log_open[j] = n_log
-                    log_study[n_log] = j
-                    log_at[n_log] = t
-                    log_back[n_log] = nan
-                    n_log += 1
-                    tq[j] = t_te[j]  # ahead of its class (k2 = -1), in the order first queued
-                    k2[j] = -1.0
-                    _q_push(qs, q_off, q_n, ci * n_sites + site[j], j, k1, k2, tq)
-                    queued_n[ci] += 1
-                    _start_read(victim, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st,
-                                waited, since, log_open, log_back, ws_first, ws_loaded)
-                    continue
-            tq[i] = t
-            _q_push(qs, q_off, q_n, ci * n_sites + si, i, k1, k2, tq)
-            queued_n[ci] += 1
-
-        if sched >= 0:  # the next completion on this link
-            lk = sched
-            l_ver[lk] += 1
-            m = a_n[lk]
-            base = a_off[lk]
-            if m > 0 and l_up[lk]:
-                if l_rate[lk] == INF:
-                    _ev_push(ht, hd, st, t, LINK, lk, 0, l_ver[lk])
-                else:
-                    least = INF
-                    for q in range(base, base + m):
-                        least = min(least, remaining[a_st[q]])
-                    _ev_push(ht, hd, st, t + max(least, 0.0) * m / l_rate[lk], LINK, lk, 0, l_ver[lk])
-
-        # ---- a radiologist free and on shift takes the best head of the worklists they may read
-        if kind == SHIFT_START and arrival < 0:
+                _pull(r, t, r_centre, r_sites, n_sites, k1, r_speed, stu, stu_i, rad, rad_i, qs, q_off, q_n, queued_n, log_t, ht,
+                      hd, st)
+        elif kind == SHIFT_START:
             r = a
-            if r_study[r] < 0:
-                ci = r_centre[r]
-                best_p = -1
-                for si in range(n_sites):
-                    if r_sites[r, si]:
-                        p = ci * n_sites + si
-                        if q_n[p] > 0 and (best_p < 0 or _q_less(k1, k2, tq, qs[q_off[p]], qs[q_off[best_p]])):
-                            best_p = p
-                if best_p >= 0:
-                    i = _q_pop(qs, q_off, q_n, best_p, k1, k2, tq)
-                    queued_n[ci] -= 1
-                    _start_read(r, i, t, r_study, r_token, r_began, r_speed, rad_of, r_s, work, ht, hd, st, waited,
-                                since, log_open, log_back, ws_first, ws_loaded)
+            if rad_i[r, STUDY] < 0:  # a shift start may be the start of a merged interval: pull while on shift
+                _pull(r, t, r_centre, r_sites, n_sites, k1, r_speed, stu, stu_i, rad, rad_i, qs, q_off, q_n, queued_n, log_t, ht,
+                      hd, st)
 
-    return (centre_of, rad_of, t_ts, t_te, r_s, r_e, unread, preempted, r_busy, l_busy, waited, read,
-            log_study[:n_log].copy(), log_at[:n_log].copy(), log_back[:n_log].copy(), ws_waited)
+        if n_done:
+            if preemptive:  # each finished transfer may preempt one read
+                log_study, log_t = _log_room(log_study, log_t, st, n_done)
+            for q in range(n_done):  # transfer done
+                i = done[q]
+                stu[T_TE, i] = t
+                stu[SINCE, i] = t
+                in_transit[stu_i[CENTRE, i]] -= 1
+                _enqueue(i, t, preemptive, repeat, n_sites, site, eff, k1, read0, c_off, r_sites, iv_a, iv_b, iv_off,
+                         r_speed, stu, stu_i, rad, rad_i, qs, q_off, q_n, queued_n, log_study, log_t, ht, hd, st)
+        if kind == LINK:  # its next completion, once the finished transfers are queued
+            _link_schedule(a, t, l_rate, l_up, l_ver, a_st, a_off, a_n, stu, ht, hd, st)
+
+    k = st[N_LOG]
+    return (stu_i[CENTRE].copy(), stu_i[RAD].copy(), stu[T_TS].copy(), stu[T_TE].copy(), stu[R_S].copy(),
+            stu[R_E].copy(), stu_i[UNREAD] != 0, stu_i[PREEMPTED].copy(), rad[:, BUSY].copy(), lnk[:, LBUSY].copy(),
+            stu[WAITED].copy(), stu[READ].copy(), log_study[:k].copy(), log_t[:k, 0].copy(), log_t[:k, 1].copy(),
+            stu[WS_WAITED].copy())
 
 
 def run_compiled(scenario: Scenario, wl: Workload, res: Resources) -> EngineResult:
