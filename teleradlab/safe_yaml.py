@@ -140,8 +140,9 @@ def load_yaml(source: str | os.PathLike[str], *, error: type[TeleradlabError] = 
                     where=f"{where}:{line}") from None
     if _flow_depth(text, max_depth) > max_depth:  # before the parser, which is slow on thousands of open brackets
         raise error(f"nested deeper than {max_depth} levels; refused", where=where)
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)  # its reader refuses control characters (a NUL...) here already
         node = loader.get_single_node()
         if node is None:
             return None
@@ -151,7 +152,10 @@ def load_yaml(source: str | os.PathLike[str], *, error: type[TeleradlabError] = 
         if nodes > max_nodes:
             raise error(f"expands to more than {max_nodes} nodes (aliases expanded: an alias bomb?); refused",
                         where=where)
-        return loader.construct_document(node)
+        try:
+            return loader.construct_document(node)
+        except (ValueError, OverflowError) as exc:  # a scalar YAML resolves but Python cannot hold: 2026-02-30
+            raise error(f"invalid value ({one_line(exc)})", where=where) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or one_line(exc)
@@ -159,4 +163,5 @@ def load_yaml(source: str | os.PathLike[str], *, error: type[TeleradlabError] = 
     except RecursionError:
         raise error(f"nested deeper than {max_depth} levels; refused", where=where) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()

@@ -85,3 +85,16 @@ def test_scenarios_and_sweep_specs_use_it(tmp_path) -> None:
     g.write_bytes(b"name: M\xfcnchen\n")
     with pytest.raises(ScenarioError, match="not UTF-8"):
         load_scenario(g)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("start: 2026-02-30\n", "invalid value .*day is out of range"),  # a timestamp YAML resolves, Python cannot hold
+    ("start: 0000-01-01\n", "invalid value .*year 0 is out of range"),
+    ("name: a\x00b\n", "malformed YAML .*#x0000"),  # a control character the reader refuses
+])
+def test_values_python_cannot_hold_are_one_error(tmp_path, text, words) -> None:
+    f = tmp_path / "x.yaml"
+    f.write_text(text)
+    with pytest.raises(ScenarioError, match=words) as err:
+        load_yaml(f, error=ScenarioError)
+    assert str(f) in str(err.value) and "\n" not in str(err.value)

@@ -128,13 +128,16 @@ def _sample(spec: Any, where: str, lhs: bool, max_points: int = MAX_POINTS) -> l
 
 #: The expression grammar of constraints: comparisons (chained too), and/or/not,
 #: + - * / // % and unary minus, ``in`` / ``not in`` over tuples and lists, parameter
-#: names, and number, string, true/false/None literals. No calls, attributes,
-#: subscripts or powers (``2 ** 10 ** 10`` would hang).
+#: names, and number, string, true/false/None literals; arithmetic on numbers only (``"a" *
+#: 10000000000`` would exhaust memory). No calls, attributes, subscripts or powers (``2 ** 10 ** 10``
+#: would hang).
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
            ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
 _COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
             ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.In: lambda a, b: a in b,
             ast.NotIn: lambda a, b: a not in b}
+#: Longest constraint expression accepted (a guard against pathological nesting; real ones are a line).
+MAX_CONSTRAINT_CHARS = 2000
 _STRING = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
 
 
@@ -172,9 +175,12 @@ class Constraint:
                 if re.search(pattern, pieces[i]):
                     slot = self.params.setdefault(name, f"_p{len(self.params)}")
                     pieces[i] = re.sub(pattern, slot, pieces[i])
+        if len(expr) > MAX_CONSTRAINT_CHARS:
+            raise SweepError(f"constraint of {len(expr):,} characters, above the limit of {MAX_CONSTRAINT_CHARS:,}",
+                             where=where)
         try:
             self.tree = ast.parse("".join(pieces).strip(), mode="eval").body
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # ValueError: a NUL; the others: nesting
             raise SweepError(f"cannot parse constraint {expr!r}", where=where) from None
         self.slots = {slot: name for name, slot in self.params.items()}
         self._check(self.tree)
@@ -231,7 +237,11 @@ class Constraint:
             value = self._eval(node.operand, point)
             return not value if isinstance(node.op, ast.Not) else -value if isinstance(node.op, ast.USub) else +value
         if isinstance(node, ast.BinOp):
-            return _BINARY[type(node.op)](self._eval(node.left, point), self._eval(node.right, point))
+            left, right = self._eval(node.left, point), self._eval(node.right, point)
+            if not all(isinstance(v, int | float) for v in (left, right)):  # "a" * 10**9, "%*d" % ...: no
+                raise TypeError(f"arithmetic is on numbers only, not {type(left).__name__} and "
+                                f"{type(right).__name__}")
+            return _BINARY[type(node.op)](left, right)
         assert isinstance(node, ast.Compare)
         left = self._eval(node.left, point)
         for op, comp in zip(node.ops, node.comparators, strict=True):

@@ -122,3 +122,25 @@ def test_malformed_top_level_keys(extra, where) -> None:
     with pytest.raises(SweepError) as err:
         load_spec({"target": "queue_check", "space": {"grid": {"c": [1, 2]}}, **extra})
     assert err.value.where == where
+
+
+@pytest.mark.parametrize(("expr", "words"), [
+    ('"a" * 10000000000 != c', "arithmetic is on numbers only"),  # would allocate 10 GB
+    ('"%*d" % (1000000000, c) != ""', "arithmetic is on numbers only"),  # string formatting: the same
+    ("(1,) * 1000000000 != c", "arithmetic is on numbers only"),
+])
+def test_sequence_arithmetic_is_refused_at_once(expr, words) -> None:
+    c = Constraint(expr, {"c"}, "constraints[0]")
+    t0 = time.perf_counter()
+    with pytest.raises(SweepError, match=words):
+        c({"c": 1})
+    assert time.perf_counter() - t0 < 1
+
+
+@pytest.mark.parametrize("expr", [" + ".join(["c"] * 20000) + " < 2", "(" * 3000 + "c" + ")" * 3000 + " < 2",
+                                  "c < 1\x00"])
+def test_pathological_constraint_text_is_one_error(expr) -> None:
+    """A 20,000-term sum once raised RecursionError from the parser."""
+    with pytest.raises(SweepError, match="constraint") as err:
+        Constraint(expr, {"c"}, "constraints[1]")
+    assert str(err.value).startswith("constraints[1]: ")
