@@ -17,6 +17,10 @@ from teleradlab.errors import SimulationError, SweepError
 #: all sites). The simulator keeps ~40 float64 columns per study (~0.3 kB): 5 million
 #: studies is ~1.6 GB per replication; the canonical 30-day scenario has ~9,000.
 MAX_STUDIES = 5_000_000
+#: Most studies one simulation may generate over all its replications: every replication's
+#: studies are kept for the result (~0.3 kB each), so 20 million is ~6 GB; a thousand
+#: replications of the canonical 30-day scenario is ~9 million.
+MAX_TOTAL_STUDIES = 20_000_000
 #: Most radiologists in one scenario (all groups of all centres); the simulator keeps
 #: per-radiologist state and events. The shipped scenarios have at most a few dozen.
 MAX_RADIOLOGISTS = 20_000
@@ -26,7 +30,8 @@ MAX_POINTS = 100_000
 
 
 def check_simulation_size(scenario: Any, days: float, *, max_studies: float = MAX_STUDIES,
-                          max_radiologists: int = MAX_RADIOLOGISTS) -> None:
+                          max_radiologists: int = MAX_RADIOLOGISTS, replications: int = 1,
+                          max_total_studies: float = MAX_TOTAL_STUDIES) -> None:
     """Refuse a simulation too large to run, before it allocates anything.
 
     Parameters
@@ -39,6 +44,10 @@ def check_simulation_size(scenario: Any, days: float, *, max_studies: float = MA
         Bound on ``days x`` total studies per day (:data:`MAX_STUDIES`).
     max_radiologists : int
         Bound on the radiologists of all groups (:data:`MAX_RADIOLOGISTS`).
+    replications : int
+        Replications of the simulation.
+    max_total_studies : float
+        Bound on ``replications x days x`` total studies per day (:data:`MAX_TOTAL_STUDIES`).
 
     Raises
     ------
@@ -51,6 +60,11 @@ def check_simulation_size(scenario: Any, days: float, *, max_studies: float = MA
         raise SimulationError(f"{days:g} days x {per_day:,.0f} studies per day = {expected:,.0f} studies per "
                               f"replication, above the limit of {max_studies:,.0f}; shorten the run, or raise "
                               "the limit explicitly (max_studies=..., CLI --max-studies)", where="days")
+    if expected * replications > max_total_studies:
+        raise SimulationError(f"{replications:,} replications x {expected:,.0f} studies = {expected * replications:,.0f} "
+                              f"studies in all, above the limit of {max_total_studies:,.0f}; run fewer "
+                              "replications, or raise the limit explicitly (max_total_studies=..., CLI "
+                              "--max-total-studies)", where="replications")
     staff = sum(int(g.count) for c in scenario.centres for g in c.groups)
     if staff > max_radiologists:
         raise SimulationError(f"{staff:,} radiologists, above the limit of {max_radiologists:,}; raise it "

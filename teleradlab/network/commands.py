@@ -12,7 +12,7 @@ from teleradlab.cli import (
     positive_float,
     positive_int,
 )
-from teleradlab.limits import MAX_RADIOLOGISTS, MAX_STUDIES
+from teleradlab.limits import MAX_RADIOLOGISTS, MAX_STUDIES, MAX_TOTAL_STUDIES
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -24,7 +24,7 @@ def _simulate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)  # validated before anything is written
     res = simulate(scenario, days=args.days, seed=args.seed, replications=args.replications,
                    warmup_days=args.warmup_days, show_progress=True, max_studies=args.max_studies,
-                   max_radiologists=args.max_radiologists)
+                   max_radiologists=args.max_radiologists, max_total_studies=args.max_total_studies)
     out = Path(args.out)
     atomic_write_table(res.studies, out, "studies")
     summary = res.summary()
@@ -73,6 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="days simulated first and discarded (default: five relaxation times, 1-7 days)")
     p.add_argument("--max-studies", type=positive_float, default=MAX_STUDIES,
                    help=f"most studies per replication, days x studies per day (default {MAX_STUDIES:,})")
+    p.add_argument("--max-total-studies", type=positive_float, default=MAX_TOTAL_STUDIES,
+                   help=f"most studies over all replications (default {MAX_TOTAL_STUDIES:,})")
     p.add_argument("--max-radiologists", type=positive_int, default=MAX_RADIOLOGISTS,
                    help=f"most radiologists in the scenario (default {MAX_RADIOLOGISTS:,})")
     p.add_argument("--out", required=True, type=output_folder, help="folder for studies.parquet, studies.csv, summary.json, PNGs")

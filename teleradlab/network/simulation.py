@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 
 from teleradlab.errors import SimulationError
-from teleradlab.limits import MAX_RADIOLOGISTS, MAX_STUDIES, check_simulation_size
+from teleradlab.limits import (
+    MAX_RADIOLOGISTS,
+    MAX_STUDIES,
+    MAX_TOTAL_STUDIES,
+    check_simulation_size,
+)
 from teleradlab.network import engine as engines
 from teleradlab.network.defaults import PRIORITIES
 from teleradlab.network.results import COLUMNS, PREEMPTION_COLUMNS, SimulationResult
@@ -18,7 +23,8 @@ from teleradlab.progress import progress
 def simulate(scenario: Scenario | dict | str, *, days: float, seed: int, replications: int = 1,
              warmup_days: float | None = None, drain_days: float = 14.0, show_progress: bool | None = None,
              engine: str = "compiled", max_studies: float = MAX_STUDIES,
-             max_radiologists: int = MAX_RADIOLOGISTS) -> SimulationResult:
+             max_radiologists: int = MAX_RADIOLOGISTS,
+             max_total_studies: float = MAX_TOTAL_STUDIES) -> SimulationResult:
     """Simulate a teleradiology network.
 
     Parameters
@@ -42,7 +48,7 @@ def simulate(scenario: Scenario | dict | str, *, days: float, seed: int, replica
     engine : {"compiled", "reference"}
         The event loop: compiled with Numba (default), or the plain-Python reference;
         their results are identical.
-    max_studies, max_radiologists : optional
+    max_studies, max_radiologists, max_total_studies : optional
         Size guards checked before anything is allocated (:mod:`teleradlab.limits`):
         raise them explicitly for a larger run.
 
@@ -60,7 +66,8 @@ def simulate(scenario: Scenario | dict | str, *, days: float, seed: int, replica
     if days <= 0 or warmup_days < 0 or replications < 1:
         raise SimulationError("need days > 0, warmup_days >= 0 and replications >= 1",
                               where="days" if days <= 0 else "warmup_days" if warmup_days < 0 else "replications")
-    check_simulation_size(sc, days + warmup_days, max_studies=max_studies, max_radiologists=max_radiologists)
+    check_simulation_size(sc, days + warmup_days, max_studies=max_studies, max_radiologists=max_radiologists,
+                          replications=replications, max_total_studies=max_total_studies)
     total = float(days) + float(warmup_days)
     frames, pre_frames, rad_rows, link_rows = [], [], [], []
     unread_total = 0

@@ -90,3 +90,24 @@ def test_days_times_studies_bound_is_explicit(base) -> None:
         simulate(sc, days=3, seed=1, warmup_days=0, max_studies=per_day * 2.5)
     res = simulate(sc, days=2, seed=1, warmup_days=0, max_studies=per_day * 2.5)
     assert len(res.studies) > 0
+
+
+def test_replications_times_studies_bound_is_explicit(base, tmp_path, capsys) -> None:
+    """``--replications 1000000000`` once ran for hours: every replication's studies are kept."""
+    from teleradlab.cli import main
+
+    sc = load_scenario(base)
+    per_day = sum(m.studies_per_day for s in sc.sites for m in s.modalities.values())
+    start = time.monotonic()
+    with pytest.raises(SimulationError, match=r"^replications: 1,000,000,000 replications x .*max_total_studies"):
+        simulate(sc, days=1, seed=1, warmup_days=0, replications=10**9)
+    assert time.monotonic() - start < 2
+    with pytest.raises(SimulationError, match="studies in all"):
+        simulate(sc, days=1, seed=1, warmup_days=0, replications=3, max_total_studies=per_day * 2.5)
+    res = simulate(sc, days=1, seed=1, warmup_days=0, replications=2, max_total_studies=per_day * 2.5)
+    assert set(res.studies["replication"]) == {0, 1}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(base))
+    code = main(["simulate", str(path), "--days", "1", "--replications", "1000000000", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--max-total-studies" in err[0]
