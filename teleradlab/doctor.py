@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from teleradlab.nbtools import KERNEL_NAME
+
 #: (distribution name, import name) of every runtime requirement.
 REQUIRED: tuple[tuple[str, str], ...] = (
     ("jupyterlab", "jupyterlab"),
@@ -55,7 +57,6 @@ OPTIONAL: tuple[tuple[str, str, str], ...] = (
     ("itkwidgets (3-D viewer backend)", "itkwidgets", 'pip install -e ".[itk]"'),
 )
 
-KERNEL_NAME = "teleradlab"
 MIN_PYTHON = (3, 11)
 
 

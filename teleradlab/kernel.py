@@ -30,9 +30,9 @@ from jupyter_client.provisioning import LocalProvisioner
 
 from teleradlab.errors import EnvironmentProblem
 from teleradlab.files import atomic_write_text
+from teleradlab.nbtools import KERNEL_NAME, KERNELSPEC
 
-KERNEL_NAME = "teleradlab"
-DISPLAY_NAME = "Python (teleradlab)"
+DISPLAY_NAME = KERNELSPEC["display_name"]
 #: The entry-point name under ``jupyter_client.kernel_provisioners`` (pyproject.toml).
 PROVISIONER = "teleradlab-ipc"
 

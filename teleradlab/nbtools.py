@@ -19,7 +19,7 @@ from pathlib import Path
 
 from teleradlab.files import atomic_write_text
 
-KERNEL_NAME = "teleradlab"
+KERNEL_NAME = "teleradlab"  #: the kernelspec every notebook names (registered by teleradlab.kernel)
 KERNELSPEC = {"display_name": "Python (teleradlab)", "language": "python", "name": KERNEL_NAME}
 #: Notebook-level metadata keys that may be committed.
 KEEP_METADATA = ("kernelspec", "language_info")

@@ -81,7 +81,8 @@ def make_study(codec: str, folder: str | os.PathLike[str], *, n_images: int = 40
     Parameters
     ----------
     codec : {"uncompressed", "jpeg2000", "htj2k"} or another codec name
-        Lossy codecs are compressed at :data:`RATIO` (nearest reachable ratio).
+        Lossy codecs are compressed at :data:`RATIO` (nearest reachable ratio), lossless
+        ones as they come.
     folder : path-like
         Where to write ``I0000.dcm``...
     n_images : int
@@ -105,12 +106,15 @@ def make_study(codec: str, folder: str | os.PathLike[str], *, n_images: int = 40
         import warnings
 
         from teleradlab.compression.compress import compress_study
+        from teleradlab.compression.registry import get_codec
 
+        # a lossy codec aims at RATIO (a lossless one takes no rate keyword)
+        rate = dict(ratio=RATIO, on_miss="nearest") if get_codec(codec).lossy else {}
         with warnings.catch_warnings():
             # on_miss="nearest" warns per slice when 10:1 is not reachable exactly; the achieved ratio is
             # recorded all the same: it is in the sizes of the files (StudyFiles.sizes) the model is given
             warnings.simplefilter("ignore")
-            datasets = [r.dataset for r in compress_study(datasets, codec, ratio=RATIO, on_miss="nearest")]
+            datasets = [r.dataset for r in compress_study(datasets, codec, **rate)]
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     for k, ds in enumerate(datasets):

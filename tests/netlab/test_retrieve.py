@@ -17,8 +17,10 @@ import pytest
 from teleradlab.errors import EnvironmentProblem, ParameterError
 from teleradlab.netlab.link import lab_namespaces
 from teleradlab.netlab.retrieve import (
+    RATIO,
     UNSUPPORTED,
     hits,
+    make_study,
     measure_grid,
     retrieve_study,
     run_retrieval,
@@ -69,6 +71,21 @@ def test_archive_that_does_not_answer_is_one_line_naming_it():
     assert time.monotonic() - t < 10
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("codec", ["jpeg2000-lossless", "jpeg2000"])
+def test_make_study_stores_lossless_and_lossy_codecs(tmp_path, codec):
+    from teleradlab.compression.registry import get_codec
+    from teleradlab.imaging.study import read_dataset
+
+    study = make_study(codec, tmp_path, n_images=2)
+    assert study.name == f"{codec}-2xCT" and len(study.sizes) == 2
+    raw = 512 * 512 * 2
+    for f in sorted(tmp_path.glob("*.dcm")):
+        assert read_dataset(f).file_meta.TransferSyntaxUID == get_codec(codec).uid
+    ratio = raw / np.mean(study.sizes)
+    # lossless: as it comes (a few to one on CT); lossy: near the RATIO it aims at
+    assert (ratio < 5) if not get_codec(codec).lossy else (0.7 * RATIO < ratio < 1.3 * RATIO)
 
 
 def test_unsupported_pair_is_one_clear_error():
