@@ -24,6 +24,10 @@ MAX_TOTAL_STUDIES = 20_000_000
 #: Most radiologists in one scenario (all groups of all centres); the simulator keeps
 #: per-radiologist state and events. The shipped scenarios have at most a few dozen.
 MAX_RADIOLOGISTS = 20_000
+#: Most local worker processes a sweep starts (``--workers N``, ``--cluster local:N``): a
+#: process pool forks all of its workers at once, so ``--workers 1e9`` was a fork bomb; 256
+#: is above the core count of any single machine this runs on.
+MAX_LOCAL_WORKERS = 256
 #: Most points in a sweep's parameter space (a grid's product of list lengths, or a
 #: random / Latin-hypercube sample's n), counted before the space is built.
 MAX_POINTS = 100_000

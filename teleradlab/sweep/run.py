@@ -103,6 +103,14 @@ def write_table(df: pd.DataFrame, out: Path) -> None:
     atomic_write_table(df, out, "results")
 
 
+def _check_local_workers(n: int, where: str) -> None:
+    from teleradlab.limits import MAX_LOCAL_WORKERS
+
+    if n > MAX_LOCAL_WORKERS:
+        raise SweepError(f"{n:,} local worker processes, above the limit of {MAX_LOCAL_WORKERS} (this machine has "
+                         f"{os.cpu_count()} cores); for more, run a Dask cluster and pass --scheduler", where=where)
+
+
 def _executor(workers: int | None, scheduler: str | None, cluster: str | None):
     if scheduler and cluster:
         raise SweepError("give either --scheduler or --cluster, not both", where="executor")
@@ -110,6 +118,7 @@ def _executor(workers: int | None, scheduler: str | None, cluster: str | None):
         return _dask_client(scheduler, cluster)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise SweepError(f"workers must be an integer of at least 1, got {workers!r}", where="workers")
+    _check_local_workers(workers or 1, "workers")
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, initializer=die_with_parent,
                                initargs=(os.getpid(),))
 
@@ -122,6 +131,7 @@ def _dask_client(scheduler: str | None, cluster: str | None):
     if cluster:
         if not cluster.startswith("local:") or not cluster[6:].isdigit() or int(cluster[6:]) < 1:
             raise SweepError(f"--cluster takes local:N, got {cluster!r}", where="cluster")
+        _check_local_workers(int(cluster[6:]), "cluster")
         lc = LocalCluster(n_workers=int(cluster[6:]), threads_per_worker=1, processes=True, dashboard_address=None)
         from teleradlab.sweep.dask_workers import DieWithParent
 

@@ -181,3 +181,15 @@ def test_probe_refuses_bad_addresses_and_closed_ports() -> None:
     with pytest.raises(SweepError, match=f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}"):
         _probe(f"tcp://127.0.0.1:{port}")
     assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize(("kwargs", "where"), [({"workers": 10**9}, "workers"), ({"cluster": "local:100000"}, "cluster")])
+def test_absurd_local_worker_counts_fail_before_any_process_starts(tmp_path, kwargs, where) -> None:
+    """A process pool forks all its workers at once: ``--workers 1e9`` once was a fork bomb."""
+    from teleradlab.sweep.run import run
+
+    spec = {"target": "queue_check", "fixed": {"days": 0.5}, "space": {"list": [{"c": 1}]}}
+    start = time.monotonic()
+    with pytest.raises(SweepError, match=rf"^{where}: .* local worker processes, above the limit of 256"):
+        run(spec, out=tmp_path / "out", **kwargs)
+    assert time.monotonic() - start < 5
