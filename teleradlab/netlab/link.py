@@ -195,6 +195,20 @@ class EmulatedLink:
         self.tmp: Path | None = None
         self.sender_ip, self.receiver_ip = SENDER_IP, RECEIVER_IP
 
+    @property
+    def workdir(self) -> Path:
+        """The link's scratch folder (received files, argument files, logs); exists while it is open.
+
+        Raises
+        ------
+        EnvironmentProblem
+            If the link is not open (outside its ``with`` block).
+        """
+        if self.tmp is None:
+            raise EnvironmentProblem("the emulated link is not open: use it in a `with EmulatedLink(...)` block",
+                                     where="EmulatedLink")
+        return self.tmp
+
     # -- commands in a namespace -------------------------------------------------
     @staticmethod
     def cmd(namespace: str, argv: list[str]) -> list[str]:

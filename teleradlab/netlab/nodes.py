@@ -169,8 +169,7 @@ class Receiver:
         why = missing_tool(self.kind)
         if why:
             raise EnvironmentProblem(why)
-        assert link.tmp is not None, "the link is not open"
-        self.folder = Path(link.tmp) / f"recv-{self.kind}-{time.monotonic_ns()}"
+        self.folder = link.workdir / f"recv-{self.kind}-{time.monotonic_ns()}"
         self.folder.mkdir()
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         if self.kind == "storescp":
@@ -335,8 +334,7 @@ def send(link: EmulatedLink, sender: str, files: list[Path], receiver: Receiver,
     else:
         args.update(port=receiver.http_port, batch=batch)
         kind = f"{sender}-send"
-    assert link.tmp is not None, "the link is not open"
-    argfile = Path(link.tmp) / f"args-{time.monotonic_ns()}.json"
+    argfile = link.workdir / f"args-{time.monotonic_ns()}.json"
     argfile.write_text(json.dumps(args))
     res = link.run(link.sender, [sys.executable, "-m", "teleradlab.netlab.agents", kind, f"@{argfile}"],
                    timeout=timeout)
@@ -352,8 +350,7 @@ _LOG_LINE = re.compile(r"^(\d+\.\d+) (.*)$")
 
 def _storescu(link: EmulatedLink, files: list[Path], receiver: Receiver, nodelay: bool, ts: str | None,
               timeout: float) -> SendResult:
-    assert link.tmp is not None, "the link is not open"
-    cfg = Path(link.tmp) / "dcmtk-log.cfg"
+    cfg = link.workdir / "dcmtk-log.cfg"
     cfg.write_text(_DCMTK_LOG)
     argv = ["storescu", "-lc", str(cfg), "-aet", "SENDER", "-aec", receiver.aet]
     if ts in _TS_OPTION:

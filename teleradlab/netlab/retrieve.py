@@ -474,8 +474,7 @@ class Archive:
 
 
 def _agent(link: EmulatedLink, namespace: str, kind: str, args: dict[str, Any], timeout: float = 900.0) -> dict:
-    assert link.tmp is not None, "the link is not open"
-    argfile = Path(link.tmp) / f"retrieve-{time.monotonic_ns()}.json"
+    argfile = link.workdir / f"retrieve-{time.monotonic_ns()}.json"
     argfile.write_text(json.dumps(args))
     try:
         res = link.run(namespace, [sys.executable, "-m", "teleradlab.netlab.retrieve", kind, f"@{argfile}"],

@@ -51,6 +51,11 @@ def test_link_rejects_bad_settings():
         EmulatedLink(10, 1, congestion_control="warp-drive")
 
 
+def test_a_link_not_open_has_no_workdir():
+    with pytest.raises(EnvironmentProblem, match="not open"):
+        _ = EmulatedLink(10, 1).workdir
+
+
 def test_without_root_the_lab_says_so_in_one_line(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     why = availability()
