@@ -109,7 +109,7 @@ def make_study(codec: str, folder: str | os.PathLike[str], *, n_images: int = 40
         from teleradlab.compression.registry import get_codec
 
         # a lossy codec aims at RATIO (a lossless one takes no rate keyword)
-        rate = dict(ratio=RATIO, on_miss="nearest") if get_codec(codec).lossy else {}
+        rate: dict[str, Any] = dict(ratio=RATIO, on_miss="nearest") if get_codec(codec).lossy else {}
         with warnings.catch_warnings():
             # on_miss="nearest" warns per slice when 10:1 is not reachable exactly; the achieved ratio is
             # recorded all the same: it is in the sizes of the files (StudyFiles.sizes) the model is given
