@@ -35,6 +35,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         The file gets the permissions of any new file (``0666`` less the umask),
         not ``mkstemp``'s private ``0600``.
 
+    Raises
+    ------
+    TeleradlabError
+        The folder cannot be created or written (naming ``path`` and the reason).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -45,8 +50,13 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     'hello'
     """
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".tmp{dest.suffix}", dir=dest.parent)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".tmp{dest.suffix}", dir=dest.parent)
+    except OSError as exc:  # a read-only or virtual file system (/proc), no permission, a file in the path
+        from teleradlab.errors import TeleradlabError, one_line
+
+        raise TeleradlabError(f"cannot write here ({one_line(exc)})", where=str(dest)) from None
     # mkstemp creates 0600 files; a result must get the permissions any new file
     # of this user gets (0666 less the umask), as open() would have given it.
     os.fchmod(fd, 0o666 & ~_umask())

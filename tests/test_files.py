@@ -74,3 +74,16 @@ def test_results_get_the_users_umask_not_0600(tmp_path: Path, umask: int) -> Non
     finally:
         os.umask(old)
     assert stat.S_IMODE(written.stat().st_mode) == stat.S_IMODE(opened.stat().st_mode) == 0o666 & ~umask
+
+
+def test_an_unwritable_destination_is_one_teleradlab_error(tmp_path: Path) -> None:
+    """``simulate --out /proc/x`` once ended as an internal FileNotFoundError after the whole simulation."""
+    from teleradlab.errors import TeleradlabError
+    from teleradlab.files import atomic_write_text
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for target in (blocker / "sub" / "x.txt", Path("/proc/teleradlab-test/x.txt")):
+        with pytest.raises(TeleradlabError, match=r"cannot write here") as err:
+            atomic_write_text(target, "hello")
+        assert str(err.value).startswith(str(target))
