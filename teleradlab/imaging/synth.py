@@ -91,8 +91,15 @@ def _lesion_specs(modality: str, lesions: Any, rng: np.random.Generator) -> list
     return out
 
 
+#: Most pixels (images x rows x columns) :func:`synthesize_study` generates unless told otherwise: a
+#: guard against a typo (``--n-images 100000000`` once ran without end), above the largest
+#: default study (CT: 512 x 512 x its slices) and below what float64 work arrays of it exhaust.
+MAX_SYNTH_PIXELS = 2**28
+
+
 def synthesize_study(modality: str, *, seed: int, shape: Sequence[int] | None = None,
-                     n_images: int | None = None, lesions: int | list[dict] | None = None) -> Study:
+                     n_images: int | None = None, lesions: int | list[dict] | None = None,
+                     max_pixels: int = MAX_SYNTH_PIXELS) -> Study:
     """Synthesize a realistic DICOM study with known truth.
 
     Parameters
@@ -115,6 +122,9 @@ def synthesize_study(modality: str, *, seed: int, shape: Sequence[int] | None = 
         CR/DX: ``nodule``; MG: ``mass``/``microcalcifications``; MR: ``mass``;
         US: ``cyst``) and optionally ``diameter_mm``, ``contrast`` and ``position``
         ((slice,) row, col in pixels).
+    max_pixels : int
+        Refuse a study of more pixels than this (:data:`MAX_SYNTH_PIXELS`) before
+        generating anything.
 
     Returns
     -------
@@ -139,6 +149,10 @@ def synthesize_study(modality: str, *, seed: int, shape: Sequence[int] | None = 
     n = int(n_images if n_images is not None else spec["n"])
     if n < 1:
         raise ParameterError("n_images must be >= 1", where="n_images")
+    if n * shape_t[0] * shape_t[1] > max_pixels:
+        raise ParameterError(f"{n:,} images of {shape_t[0]} x {shape_t[1]} are {n * shape_t[0] * shape_t[1]:,} pixels, "
+                             f"above the limit of {max_pixels:,}; use fewer or smaller images, or raise the limit "
+                             "explicitly (max_pixels=...)", where="n_images")
     if mod in ("CR", "DX", "MG") and n != 1:
         raise ParameterError(f"{mod} studies are single images (n_images=1)", where="n_images")
     ss = np.random.SeedSequence([int(seed), sum(map(ord, mod))])

@@ -93,3 +93,20 @@ def test_bad_parameters(kwargs, where) -> None:
     with pytest.raises(ParameterError) as err:
         synthesize_study(seed=0, **kwargs)
     assert err.value.where == where
+
+
+def test_an_oversized_study_is_refused_before_it_is_generated(tmp_path, capsys) -> None:
+    """``dicom synth CT --n-images 100000000`` once ran without end."""
+    import time
+
+    from teleradlab.cli import main
+
+    t0 = time.perf_counter()
+    with pytest.raises(ParameterError, match=r"^n_images: 100,000,000 images of 64 x 64 .*max_pixels"):
+        synthesize_study("CT", seed=1, shape=(64, 64), n_images=100_000_000)
+    assert time.perf_counter() - t0 < 1
+    with pytest.raises(ParameterError, match="above the limit of 1,000"):
+        synthesize_study("CT", seed=1, shape=(16, 16), n_images=4, max_pixels=1000)
+    assert len(synthesize_study("CT", seed=1, shape=(16, 16), n_images=4, max_pixels=1024).datasets) == 4
+    assert main(["dicom", "synth", "CT", str(tmp_path / "s"), "--n-images", "100000000"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
