@@ -42,6 +42,17 @@ from teleradlab.errors import SimulationError
 from teleradlab.network.defaults import PRIORITIES
 from teleradlab.network.scenario import Scenario
 
+#: The archive link's processor-sharing slowdown (:meth:`SimulationResult.archive_utilisation`)
+#: above which :func:`~teleradlab.network.simulate` warns: the 15% within which the
+#: transfer and retrieval models are held to real transfers (issue 11's acceptance).
+ARCHIVE_SLOWDOWN_WARN = 1.15
+
+
+class ArchiveLoadWarning(UserWarning):
+    """Workstation fetches load the archive link enough that sharing it would slow them (see
+    :meth:`SimulationResult.archive_utilisation`)."""
+
+
 #: Columns of :attr:`SimulationResult.studies`, in order.
 COLUMNS = (
     "replication", "study_id", "site", "centre", "radiologist", "modality", "priority", "ai", "ai_flag", "diseased",
@@ -189,6 +200,58 @@ class SimulationResult:
         out["utilisation"] = out["busy_minutes"] / period
         return out
 
+    def archive_utilisation(self) -> pd.DataFrame:
+        """Load on each centre's archive link from the studies its workstations fetched.
+
+        The simulator gives every fetch (``on_demand`` and ``streamed`` workstations) the
+        archive link to itself. Fetches that overlap share it in reality, so the
+        workstation times are optimistic once the link is loaded. This says by how much.
+        Each fetch needs ``x`` = its study's bytes × 8 / link rate seconds of the link.
+        ``utilisation`` is the period average, Σx / period. ``load`` is the load the
+        fetches meet: the mean number of other fetches in progress (each taking ``x``
+        from its opening) when a fetch starts — for Poisson openings the same ρ (PASTA),
+        but it also sees the busy hours that the period average dilutes. ``slowdown`` =
+        1 / (1 − load) is the mean stretch of a transfer sharing a link at that load (M/G/1
+        processor sharing: a job of size x takes x / (1 − ρ) on average; Kleinrock,
+        *Queueing Systems* vol. 2, 1976, §4.4), ``inf`` at load ≥ 1. Means over
+        replications with 95% intervals. :func:`teleradlab.network.simulate` warns
+        (:class:`ArchiveLoadWarning`) when the slowdown exceeds :data:`ARCHIVE_SLOWDOWN_WARN`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by centre (only those whose workstation fetches from an archive):
+            ``policy``, ``bandwidth_mbps``, ``studies`` (fetched per replication),
+            ``utilisation``, ``load``, ``load_low``, ``load_high``, ``slowdown``.
+        """
+        cols = ["policy", "bandwidth_mbps", "studies", "utilisation", "load", "load_low", "load_high", "slowdown"]
+        period_s = float(self.meta.get("period_minutes") or 0.0) * 60.0
+        reps = sorted(self.studies["replication"].unique()) if not self.studies.empty else [0]
+        opened = self.studies[self.studies["first_start"].notna()]
+        rows = {}
+        for c in self.scenario.centres:
+            archive = c.workstation.archive
+            if archive is None or period_s <= 0:
+                continue
+            here = opened[opened["centre"] == c.name]
+            util, load, count = [], [], []
+            for rep in reps:
+                one = here[here["replication"] == rep]
+                x = one["bytes_sent"].to_numpy(float) * 8.0 / (archive.bandwidth_mbps * 1e6)  # seconds of link
+                t = (one["first_start"] - one["first_start"].min()).dt.total_seconds().to_numpy()
+                start, end = np.sort(t), np.sort(t + x)
+                # fetches in progress when each one starts, itself excluded (ties: earlier openings first)
+                in_progress = np.arange(start.size) - np.searchsorted(end, start, side="right")
+                util.append(x.sum() / period_s)
+                load.append(in_progress.mean() if start.size else 0.0)
+                count.append(start.size)
+            m, lo, hi = mean_ci(np.asarray(load))
+            rows[c.name] = {"policy": c.workstation.policy, "bandwidth_mbps": archive.bandwidth_mbps,
+                            "studies": float(np.mean(count)), "utilisation": float(np.mean(util)), "load": m,
+                            "load_low": max(lo, 0.0) if np.isfinite(lo) else lo, "load_high": hi,
+                            "slowdown": 1.0 / (1.0 - m) if m < 1 else np.inf}
+        return pd.DataFrame.from_dict(rows, orient="index", columns=cols) if rows else pd.DataFrame(columns=cols)
+
     def backlog(self, freq_minutes: float = 60.0) -> pd.DataFrame:
         """Studies waiting in worklists over time, mean over replications.
 
@@ -281,7 +344,8 @@ class SimulationResult:
         dict
             JSON-serialisable: ``turnaround`` (overall and by priority, modality, site),
             ``turnaround_mean_ci`` (mean turnaround with a 95% CI across replications),
-            ``sla``, ``radiologist_utilisation``, ``link_utilisation``, ``counts``
+            ``sla``, ``radiologist_utilisation``, ``link_utilisation``,
+            ``archive_utilisation`` (:meth:`archive_utilisation`), ``counts``
             (acquired, reported, unread, in system at the end), ``max_backlog`` and, when
             the scenario has an AI, ``ai_triage``: mean wait and turnaround with 95% CIs
             per AI, flag and disease status (see :meth:`by`).
@@ -311,6 +375,7 @@ class SimulationResult:
             "sla": table(self.sla_compliance()),
             "radiologist_utilisation": {f"{c}/{g}": float(v) for (c, g), v in util["utilisation"].items()},
             "link_utilisation": {f"{s}->{c}": float(v) for (s, c), v in self.link_utilisation()["utilisation"].items()},
+            "archive_utilisation": table(self.archive_utilisation()),
             "max_backlog": float(backlog["backlog"].max()) if not backlog.empty else 0.0,
             **({"ai_triage": self._ai_summary()} if self.scenario.ai_triage and df["reported"].any() else {}),
         }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -14,7 +16,13 @@ from teleradlab.limits import (
 )
 from teleradlab.network import engine as engines
 from teleradlab.network.defaults import PRIORITIES
-from teleradlab.network.results import COLUMNS, PREEMPTION_COLUMNS, SimulationResult
+from teleradlab.network.results import (
+    ARCHIVE_SLOWDOWN_WARN,
+    COLUMNS,
+    PREEMPTION_COLUMNS,
+    ArchiveLoadWarning,
+    SimulationResult,
+)
 from teleradlab.network.scenario import Scenario, load_scenario
 from teleradlab.network.workload import generate
 from teleradlab.progress import progress
@@ -93,12 +101,31 @@ def simulate(scenario: Scenario | dict | str, *, days: float, seed: int, replica
             link_rows.append({"replication": rep, "site": sc.sites[si].name, "centre": sc.centres[ci].name,
                               "busy_minutes": busy})
     studies = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    return SimulationResult(
+    result = SimulationResult(
         scenario=sc, studies=studies, radiologists=pd.DataFrame(rad_rows), links=pd.DataFrame(link_rows),
         days=float(days), warmup_days=float(warmup_days),
         meta={"seed": seed, "unread": unread_total, "period_minutes": period},
         preemptions=pd.concat(pre_frames, ignore_index=True) if pre_frames else pd.DataFrame(columns=PREEMPTION_COLUMNS),
     )
+    _check_archive_load(result)
+    return result
+
+
+def _check_archive_load(result: SimulationResult) -> None:
+    """Record, and warn about, archive links loaded enough that unshared fetches are optimistic."""
+    load = result.archive_utilisation()
+    loaded = load[load["slowdown"] > ARCHIVE_SLOWDOWN_WARN]
+    result.meta["archive_overloaded"] = list(loaded.index)
+    names = [c.name for c in result.scenario.centres]
+    for centre, row in loaded.iterrows():
+        warnings.warn(
+            f"centres[{names.index(str(centre))}].workstation.archive ({centre}): the fetches there meet a load of "
+            f"{row['load']:.0%} of its {row['bandwidth_mbps']:g} Mbit/s (period average {row['utilisation']:.0%}); "
+            f"the simulator fetches each study "
+            f"alone on the link, so workstation times are optimistic by about "
+            + ("the whole queue (the link cannot carry them)" if not np.isfinite(row["slowdown"])
+               else f"{row['slowdown']:.2f}x on their transfer part")
+            + " (SimulationResult.archive_utilisation)", ArchiveLoadWarning, stacklevel=3)
 
 
 def default_warmup_days(scenario: Scenario) -> float:

@@ -52,7 +52,10 @@ waiting (first image, plus any wait at the end for the last images) is reported 
 ``workstation_minutes``; ``reading_minutes`` is the rest. When a read is
 preempted, the loading done so far is kept (the study stays in the workstation's
 cache) and the loading clock stops while the study is put aside. The archive link is
-not shared between reads (each workstation's retrieve is alone on its path).
+not shared between reads (each workstation's retrieve is alone on its path):
+:meth:`~teleradlab.network.results.SimulationResult.archive_utilisation` says what load
+the fetches would meet if they shared it and how much slower that would make them,
+and :func:`~teleradlab.network.simulate` warns when it is more than the models' 15%.
 """
 
 from __future__ import annotations
