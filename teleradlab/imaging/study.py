@@ -287,16 +287,25 @@ def read_dataset(path: str | os.PathLike[str], *, max_inflated: int = MAX_INFLAT
     return ds
 
 
+#: Deepest nesting of sequences accepted. Copying and de-identifying walk sequences recursively,
+#: and 200 levels exhaust Python's stack; structured reports, the deepest real trees, use tens.
+MAX_SEQUENCE_DEPTH = 64
+
+
 def _convert_every_element(ds: Dataset, path: str) -> None:
     """Convert every element now, sequences included, so a corrupt value fails at read naming its tag.
 
     pydicom converts raw values on first access: a US of one byte, an IS of ``99e999``
     or a DS of ``x`` would otherwise fail later, inside compression, de-identification
-    or writing, as an error that names neither the file nor the element.
+    or writing, as an error that names neither the file nor the element. Sequences
+    nested deeper than :data:`MAX_SEQUENCE_DEPTH` are refused.
     """
-    stack: list[tuple[Dataset, str]] = [(ds, "")]
+    stack: list[tuple[Dataset, str, int]] = [(ds, "", 0)]
     while stack:
-        item, prefix = stack.pop()
+        item, prefix, depth = stack.pop()
+        if depth > MAX_SEQUENCE_DEPTH:
+            raise DicomError(f"sequences nested deeper than {MAX_SEQUENCE_DEPTH} levels (in {prefix.split('[')[0]}); "
+                             "refused", where=path)
         for tag in list(item.keys()):
             where = f"{prefix}{pydicom.tag.Tag(tag)}"
             try:
@@ -306,7 +315,7 @@ def _convert_every_element(ds: Dataset, path: str) -> None:
                 raise DicomError(f"element {where} cannot be read ({exc.__class__.__name__}: {one_line(exc, 160)}): "
                                  "the file is corrupt", where=path) from None
             if elem.VR == "SQ":
-                stack.extend((sub, f"{where}[{i}].") for i, sub in enumerate(value or ()))
+                stack.extend((sub, f"{where}[{i}].", depth + 1) for i, sub in enumerate(value or ()))
 
 
 #: Value Representations pydicom can convert (PS3.5 Table 6.2-1, with its ambiguous forms).

@@ -211,3 +211,28 @@ def test_a_corrupt_element_value_is_refused_at_read(ct, tmp_path, element, keywo
     bad.write_bytes(blob[:at] + element + blob[at:])
     with pytest.raises(DicomError, match=words):
         read_dataset(bad)
+
+
+def test_sequences_nested_too_deep_are_refused_at_read(tmp_path) -> None:
+    """200 levels once passed read and then broke copying and de-identification with a RecursionError."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    from teleradlab.imaging import deidentify
+    from teleradlab.imaging.study import MAX_SEQUENCE_DEPTH, read_dataset
+
+    def nested(depth: int) -> pydicom.Dataset:
+        st = synthesize_study("CT", seed=1, shape=(16, 16), n_images=1, lesions=0)
+        item = Dataset()
+        item.CodeMeaning = "leaf"
+        for _ in range(depth):
+            outer = Dataset()
+            outer.ContentSequence = Sequence([item])
+            item = outer
+        st.datasets[0].ContentSequence = item.ContentSequence
+        return save_study(st, tmp_path / str(depth))[0]
+
+    ok = read_dataset(nested(MAX_SEQUENCE_DEPTH))
+    save_study(deidentify(load_study(ok.filename)), tmp_path / "deid")  # the deepest accepted copies and walks
+    with pytest.raises(DicomError, match=r"nested deeper than 64 levels \(in \(0040,A730\)\); refused$"):
+        read_dataset(nested(200))
