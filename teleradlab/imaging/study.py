@@ -277,6 +277,9 @@ def read_dataset(path: str | os.PathLike[str], *, max_inflated: int = MAX_INFLAT
         _convert_every_element(ds, path)
         if "DirectoryRecordSequence" in ds:
             return ds
+        missing = [k for k in ("SOPClassUID", "SOPInstanceUID") if not str(ds.get(k, "") or "").strip(" \x00")]
+        if missing:  # Type 1 (PS3.3 C.12.1): without them the instance cannot be written or referenced
+            raise DicomError(f"{missing[0]} is missing or empty", where=path)
         if "PixelData" not in ds and "FloatPixelData" not in ds:
             raise DicomError("no Pixel Data", where=path)
         check_pixel_module(ds, path)
@@ -505,6 +508,10 @@ def save_study(study: Study, folder: str | os.PathLike[str], *, dicomdir: bool =
                 target = sub / f"X{counter:07d}"
             used.add(target)
             targets.append((ds, target))
+    for ds, target in targets:  # checked before anything is written: no half-written study
+        for keyword in ("SOPClassUID", "SOPInstanceUID"):
+            if not str(ds.get(keyword, "") or "").strip(" \x00"):
+                raise DicomError(f"an instance has no {keyword}; nothing written", where=str(target))
     extra = [root / TRUTH_FILE] if study.truth is not None else []
     extra += [root / "DICOMDIR"] if dicomdir else []
     if not overwrite:

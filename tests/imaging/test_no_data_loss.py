@@ -151,3 +151,25 @@ def test_an_earlier_import_is_not_replaced_silently(tmp_path, capsys) -> None:
     assert "--overwrite" in capsys.readouterr().err
     assert sorted(f.read_bytes() for f in first.rglob("*") if f.is_file()) == before
     assert main([*argv, "--overwrite"]) == 0
+
+
+def test_an_instance_without_sop_uids_is_skipped_not_half_written(tmp_path, capsys) -> None:
+    """A file without SOP Class UID once passed read, and the folder's de-identification stopped
+    at its write with part of the study written."""
+    src = tmp_path / "src"
+    save_study(Study.from_datasets([instance("1.1", 1, 0), instance("1.1", 2, 1)]), src)
+    orphan = instance("1.1", 3, 2)
+    del orphan.SOPClassUID
+    orphan.preamble = b"\0" * 128
+    orphan.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    orphan.file_meta.MediaStorageSOPInstanceUID = orphan.SOPInstanceUID
+    pydicom.dcmwrite(src / "orphan.dcm", orphan, enforce_file_format=False)
+    out = tmp_path / "out"
+    assert main(["dicom", "deidentify", str(src), str(out), "--allow-skipped"]) == 0
+    err = capsys.readouterr().err
+    assert "orphan.dcm: SOPClassUID is missing or empty" in err
+    assert len([f for f in out.rglob("*") if f.is_file()]) == 2
+    study = Study.from_datasets([instance("1.1", 1, 0), orphan])
+    with pytest.raises(DicomError, match="no SOPClassUID; nothing written"):
+        save_study(study, tmp_path / "api")
+    assert not (tmp_path / "api").exists() or not any((tmp_path / "api").rglob("*"))
