@@ -243,7 +243,11 @@ def import_study(src: str | os.PathLike[str] | Study, name: str, *,
     target = root / name
     staging = root / f".{name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
-    save_study(study, staging)
+    try:
+        save_study(study, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # a failed import leaves nothing behind
+        raise
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return target

@@ -67,3 +67,26 @@ def test_unwritable_datasets_folder_is_one_clear_error(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(ds / "generated") in err[0] and "--out" in err[0], err
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_failed_import_leaves_no_staging_folder(tmp_path, monkeypatch) -> None:
+    import pytest
+
+    from teleradlab.errors import DicomError
+    from teleradlab.imaging import study as study_module
+    from teleradlab.imaging import synthesize_study
+    from teleradlab.imaging.datasets import import_study
+
+    real, calls = study_module.write_dataset, []
+
+    def second_write_fails(ds, path, **kw):  # a disk that fills up after the first instance
+        calls.append(path)
+        if len(calls) == 2:
+            raise DicomError("cannot write DICOM (No space left on device)", where=str(path))
+        return real(ds, path, **kw)
+
+    monkeypatch.setattr(study_module, "write_dataset", second_write_fails)
+    study = synthesize_study("CT", seed=1, shape=(16, 16), n_images=3, lesions=0)
+    with pytest.raises(DicomError, match="No space left"):
+        import_study(study, "case", root=tmp_path, deidentify_study=False)
+    assert len(calls) == 2 and list(tmp_path.iterdir()) == []
