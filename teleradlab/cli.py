@@ -212,6 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print(f"teleradlab {name}: interrupted", file=sys.stderr)
             return 130
+        except MemoryError as exc:  # input too large for this machine: not a bug, but say so plainly
+            print(f"teleradlab {name}: error: out of memory ({one_line(exc)}); the input is too large for this "
+                  "machine — use smaller or fewer images", file=sys.stderr)
+            return 2
         except Exception as exc:  # noqa: BLE001 - the last guard: no traceback from the CLI
             if os.environ.get("TELERADLAB_DEBUG"):
                 raise

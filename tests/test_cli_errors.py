@@ -196,6 +196,19 @@ def test_unexpected_exception_is_one_internal_error_line(monkeypatch, capsys) ->
     assert "internal error: RuntimeError: first line; second line; third" in lines[0]
 
 
+def test_memory_error_is_one_plain_error_line(monkeypatch, capsys) -> None:
+    """A numpy allocation too large for the machine (quality of a 65500 x 65500 image in float32)."""
+    import teleradlab.imaging.commands as commands
+
+    def too_big(args):
+        raise MemoryError("Unable to allocate 16.0 GiB for an array with shape (65500, 65500)")
+
+    monkeypatch.setattr(commands, "_info", too_big)
+    code, lines = run(["dicom", "info", "x"], capsys)
+    assert code == 2 and len(lines) == 1, lines
+    assert "error: out of memory (Unable to allocate 16.0 GiB" in lines[0] and "internal" not in lines[0]
+
+
 def test_multi_line_library_message_becomes_one_line(monkeypatch, capsys) -> None:
     import teleradlab.imaging.commands as commands
     from teleradlab.errors import DicomError

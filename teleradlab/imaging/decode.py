@@ -177,7 +177,21 @@ def _check_palette(ds: Dataset, where: str) -> None:
                              f"entries its descriptor declares", where=where)
 
 
-def decode_pixels(ds: Dataset) -> np.ndarray:
+#: Largest array :func:`decode_pixels` decodes compressed pixel data into unless told otherwise.
+#: A few hundred bytes of JPEG can declare 65500 x 65500 pixels (4 GB, 16 GB once in float32):
+#: a decompression bomb. 2 GiB holds a 4096-frame 512 x 512 16-bit stack, beyond the multi-frame
+#: objects this course handles; raise it explicitly (``max_bytes=...``) for larger ones.
+MAX_DECODED_BYTES = 2**31
+
+
+def decoded_bytes(ds: Dataset) -> int:
+    """Bytes of the array :func:`decode_pixels` returns: Rows x Columns x Samples x Frames x bytes per sample."""
+    bits = int(getattr(ds, "BitsAllocated", 8) or 8)
+    return (int(ds.Rows) * int(ds.Columns) * int(getattr(ds, "SamplesPerPixel", 1) or 1) * expected_frames(ds)
+            * max(bits // 8, 1))
+
+
+def decode_pixels(ds: Dataset, *, max_bytes: int = MAX_DECODED_BYTES) -> np.ndarray:
     """Return ``ds``'s stored pixel values as pydicom's ``pixel_array`` would.
 
     Greyscale JPEG, JPEG-LS, HTJ2K and JPEG XL frames are decoded straight through
@@ -195,6 +209,9 @@ def decode_pixels(ds: Dataset) -> np.ndarray:
     ----------
     ds : pydicom.Dataset
         A dataset with Pixel Data, native or encapsulated.
+    max_bytes : int
+        Refuse compressed pixel data that would decode to more than this many bytes
+        (:data:`MAX_DECODED_BYTES`), before decoding.
 
     Returns
     -------
@@ -204,11 +221,19 @@ def decode_pixels(ds: Dataset) -> np.ndarray:
     ------
     DicomError
         Pixel data its attributes cannot describe (:func:`check_pixel_module`), a
-        decoder failure, or a decoded array whose shape is not Frames x Rows x
-        Columns [x Samples] — naming the file and the reason.
+        decoder failure, a decoded size above ``max_bytes``, or a decoded array
+        whose shape is not Frames x Rows x Columns [x Samples] — naming the file
+        and the reason.
     """
     where = where_of(ds)
     check_pixel_module(ds, where)
+    size = decoded_bytes(ds)
+    meta = getattr(ds, "file_meta", None)
+    if size > max_bytes and UID(str(getattr(meta, "TransferSyntaxUID", "") or ExplicitVRLittleEndian)).is_encapsulated:
+        raise DicomError(f"{len(ds.PixelData):,} bytes of compressed pixel data would decode to {size:,} bytes "
+                         f"({int(ds.Rows)} x {int(ds.Columns)} x {expected_frames(ds)} frames), above the limit of "
+                         f"{max_bytes:,}: a decompression bomb? raise it explicitly (decode_pixels(..., "
+                         "max_bytes=...)) if the image is genuine", where=where)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

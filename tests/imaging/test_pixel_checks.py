@@ -130,3 +130,33 @@ def test_image_pixel_module_inconsistencies_are_refused(native, case) -> None:
         check_pixel_module(ds)
     with pytest.raises(DicomError):
         decode_pixels(ds)
+
+
+def test_a_decompression_bomb_is_refused_before_decoding(native) -> None:
+    """A few hundred bytes of JPEG declaring 65500 x 65500 pixels once decoded to 4 GB (16 GB in quality)."""
+    import resource
+    import struct
+    import time
+
+    import imagecodecs
+    from pydicom.uid import JPEGBaseline8Bit
+
+    from teleradlab.imaging.decode import MAX_DECODED_BYTES
+
+    ds = native(8, False)
+    stream = bytearray(imagecodecs.jpeg8_encode(np.zeros((96, 80), np.uint8)))
+    sof = stream.index(b"\xff\xc0")  # SOF0: length, precision, then the number of lines and samples per line
+    struct.pack_into(">HH", stream, sof + 5, 65500, 65500)
+    ds.Rows = ds.Columns = 65500
+    ds.PixelData = encapsulate([bytes(stream)])
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    assert 65500 * 65500 > MAX_DECODED_BYTES
+    before, t0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter()
+    with pytest.raises(DicomError, match=r"would decode to 4,290,250,000 bytes .* decompression bomb"):
+        decode_pixels(ds)
+    assert time.perf_counter() - t0 < 1 and resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000
+    small = native(8, False)
+    small_stream = compress(small, "jpeg-baseline", quality=90).dataset
+    assert decode_pixels(small_stream).shape == (96, 80)
+    with pytest.raises(DicomError, match="above the limit of 100"):
+        decode_pixels(small_stream, max_bytes=100)
