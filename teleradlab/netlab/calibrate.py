@@ -55,6 +55,79 @@ GRIDS: dict[str, dict[str, tuple]] = {
 }
 #: The acceptance threshold of issue 11: |predicted − measured| / measured.
 TOLERANCE = 0.15
+#: The sender's kernel TCP counters each grid row records (differences over its run, read from
+#: ``/proc/net/netstat`` and ``/proc/net/snmp`` in the sender's namespace): how often CUBIC's HyStart
+#: ended slow start by its ACK-train and by its delay test, with the congestion windows (segments) it
+#: ended at, summed over exits (Linux net/ipv4/tcp_cubic.c, hystart_update: LINUX_MIB_TCPHYSTART*), and
+#: the segments retransmitted (RFC 4022 tcpRetransSegs).
+TCP_COUNTERS: dict[str, str] = {
+    "hystart_train_exits": "TcpExt.TCPHystartTrainDetect",
+    "hystart_train_cwnd": "TcpExt.TCPHystartTrainCwnd",
+    "hystart_delay_exits": "TcpExt.TCPHystartDelayDetect",
+    "hystart_delay_cwnd": "TcpExt.TCPHystartDelayCwnd",
+    "retrans_segs": "Tcp.RetransSegs",
+}
+
+
+def parse_proc_net(text: str) -> dict[str, int]:
+    """Read the counters of ``/proc/net/netstat`` / ``/proc/net/snmp`` text.
+
+    Each group is a header line (``TcpExt: SyncookiesSent ...``) followed by a value line with
+    the same prefix.
+
+    Parameters
+    ----------
+    text : str
+        The files' contents (one or both, concatenated).
+
+    Returns
+    -------
+    dict
+        ``"Prefix.Name"`` (e.g. ``"TcpExt.TCPHystartTrainDetect"``) to its value.
+
+    Raises
+    ------
+    EnvironmentProblem
+        If a value line does not follow its header or the numbers of names and values differ.
+    """
+    out: dict[str, int] = {}
+    header: tuple[str, list[str]] | None = None
+    for line in text.splitlines():
+        prefix, sep, rest = line.partition(":")
+        if not sep:
+            continue
+        fields = rest.split()
+        if header is None or header[0] != prefix:
+            header = (prefix, fields)
+            continue
+        names = header[1]
+        if len(names) != len(fields):
+            raise EnvironmentProblem(f"/proc/net counters: {len(names)} names but {len(fields)} values for {prefix}",
+                                     where="netlab")
+        out.update({f"{prefix}.{n}": int(v) for n, v in zip(names, fields, strict=True)})
+        header = None
+    return out
+
+
+def tcp_counters(link: EmulatedLink, namespace: str) -> dict[str, int]:
+    """The kernel's TCP counters in one of a link's namespaces (see :func:`parse_proc_net`).
+
+    Parameters
+    ----------
+    link : EmulatedLink
+        An open link.
+    namespace : str
+        ``link.sender`` or ``link.receiver``.
+
+    Returns
+    -------
+    dict
+        ``"Prefix.Name"`` to value.
+    """
+    res = link.run(namespace, ["cat", "/proc/net/netstat", "/proc/net/snmp"], timeout=30)
+    if res.returncode != 0:
+        raise EnvironmentProblem(f"could not read the TCP counters: {res.stderr.strip()[-200:]}", where="netlab")
+    return parse_proc_net(res.stdout)
 
 
 
@@ -98,7 +171,9 @@ def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple
     pandas.DataFrame
         :meth:`RunResult.summary` columns plus ``instance_bytes`` (per-instance sizes,
         ``;``-separated), ``load1`` (1-minute load average before the run),
-        ``cpus``, ``congestion_control`` and ``utc``.
+        ``cpus``, ``congestion_control``, ``utc``, and the sender's kernel TCP counters
+        over the run (the columns of :data:`TCP_COUNTERS`: HyStart's slow-start exits
+        and the windows they ended at, retransmitted segments).
     """
     import pandas as pd
 
@@ -127,8 +202,10 @@ def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple
                         for name in studies:
                             load1 = os.getloadavg()[0]
                             try:
+                                before = tcp_counters(link, link.sender)
                                 res = run_on_link(link, meas, files[name], recv, sender=sender, nodelay=nodelay,
                                                   constants=constants)
+                                after = tcp_counters(link, link.sender)
                             except EnvironmentProblem as exc:  # recorded, not hidden: the row says what failed
                                 rows.append({"study": name, "bandwidth_mbps": bw, "rtt_ms": rtt, "nodelay": nodelay,
                                              "sender": sender, "failure": str(exc)[:300]})
@@ -137,7 +214,9 @@ def measure_grid(*, bandwidths: tuple = GRIDS["full"]["bandwidths"], rtts: tuple
                             row = res.summary()
                             row.update(instance_bytes=";".join(str(int(s)) for s in res.sizes), load1=round(load1, 2),
                                        cpus=os.cpu_count(), congestion_control=cc,
-                                       utc=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                                       utc=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                       **{col: after.get(key, 0) - before.get(key, 0)
+                                          for col, key in TCP_COUNTERS.items()})
                             rows.append(row)
                             bar.update(1)
                             if out is not None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from teleradlab import datasets
+from teleradlab.errors import EnvironmentProblem
 from teleradlab.netlab.calibrate import (
     GRIDS,
+    TCP_COUNTERS,
     TOLERANCE,
     calibrate,
     fit_constants,
+    parse_proc_net,
     predict_rows,
     score,
 )
@@ -31,6 +36,27 @@ def test_reduced_grid_within_15_percent(lab):
     t = cal.table.set_index(["study", "bandwidth_mbps", "rtt_ms", "nodelay"])["measured_total_s"]
     stock, nodelay = t.xs(False, level="nodelay"), t.xs(True, level="nodelay")
     assert (stock.xs("10x50kB") > nodelay.xs("10x50kB")).all()
+    # every row carries the sender's kernel counters over its run (HyStart exits, retransmissions)
+    assert (cal.table[list(TCP_COUNTERS)] >= 0).all().all()
+
+
+def test_proc_net_counters_are_read_by_name():
+    # the layout of /proc/net/netstat and /proc/net/snmp: a header line, then its values
+    text = ("TcpExt: SyncookiesSent TCPHystartTrainDetect TCPHystartTrainCwnd\n"
+            "TcpExt: 0 2 3100\n"
+            "IpExt: InNoRoutes\n"
+            "IpExt: 7\n"
+            "Tcp: RtoAlgorithm MaxConn RetransSegs\n"
+            "Tcp: 1 -1 42\n")
+    assert parse_proc_net(text) == {"TcpExt.SyncookiesSent": 0, "TcpExt.TCPHystartTrainDetect": 2,
+                                    "TcpExt.TCPHystartTrainCwnd": 3100, "IpExt.InNoRoutes": 7,
+                                    "Tcp.RtoAlgorithm": 1, "Tcp.MaxConn": -1, "Tcp.RetransSegs": 42}
+    # the names the grid records are those of the running kernel
+    proc = [Path("/proc/net/netstat"), Path("/proc/net/snmp")]
+    if all(p.is_file() for p in proc):
+        assert set(TCP_COUNTERS.values()) <= set(parse_proc_net("".join(p.read_text() for p in proc)))
+    with pytest.raises(EnvironmentProblem, match="2 names but 1 values for Tcp"):
+        parse_proc_net("Tcp: RtoAlgorithm RetransSegs\nTcp: 1\n")
 
 
 def test_shipped_table_and_constants_agree():
