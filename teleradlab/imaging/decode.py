@@ -184,6 +184,31 @@ def _check_palette(ds: Dataset, where: str) -> None:
 MAX_DECODED_BYTES = 2**31
 
 
+#: JPEG (ISO 10918-1) and JPEG-LS (ISO 14495-1) start-of-frame markers: byte 4 after the marker is
+#: the sample precision P.
+_SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7})
+
+
+def stream_precision(frame: bytes) -> int | None:
+    """Sample precision (bits) a JPEG, JPEG-LS or JPEG 2000 / HTJ2K codestream declares, None if not found.
+
+    JPEG and JPEG-LS: P of the start-of-frame segment. JPEG 2000 (ISO 15444-1 A.5.1):
+    ``Ssiz & 0x7F`` + 1 of the first component in the SIZ segment, 38 bytes after the
+    segment's length field.
+    """
+    head = bytes(frame[:4096])
+    if head.startswith(b"\xff\x4f\xff\x51") and len(head) >= 43:
+        return (head[42] & 0x7F) + 1
+    if head.startswith(b"\xff\xd8"):
+        i = 2
+        while i + 4 < len(head) and head[i] == 0xFF:
+            marker, length = head[i + 1], int.from_bytes(head[i + 2:i + 4], "big")
+            if marker in _SOF_MARKERS:
+                return head[i + 4] if i + 4 < len(head) else None
+            i += 2 + length
+    return None
+
+
 def decoded_bytes(ds: Dataset) -> int:
     """Bytes of the array :func:`decode_pixels` returns: Rows x Columns x Samples x Frames x bytes per sample."""
     bits = int(getattr(ds, "BitsAllocated", 8) or 8)
@@ -234,6 +259,12 @@ def decode_pixels(ds: Dataset, *, max_bytes: int = MAX_DECODED_BYTES) -> np.ndar
                          f"({int(ds.Rows)} x {int(ds.Columns)} x {expected_frames(ds)} frames), above the limit of "
                          f"{max_bytes:,}: a decompression bomb? raise it explicitly (decode_pixels(..., "
                          "max_bytes=...)) if the image is genuine", where=where)
+    if UID(str(getattr(meta, "TransferSyntaxUID", "") or ExplicitVRLittleEndian)).is_encapsulated:
+        first = next(generate_frames(ds.PixelData, number_of_frames=expected_frames(ds)), b"")
+        precision, bits = stream_precision(first), int(ds.BitsAllocated)
+        if precision is not None and precision > bits:  # the decoder would cut every value to Bits Allocated
+            raise DicomError(f"the codestream holds {precision}-bit samples but Bits Allocated is {bits}: decoding "
+                             "would truncate every value", where=where)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

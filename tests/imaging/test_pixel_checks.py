@@ -160,3 +160,20 @@ def test_a_decompression_bomb_is_refused_before_decoding(native) -> None:
     assert decode_pixels(small_stream).shape == (96, 80)
     with pytest.raises(DicomError, match="above the limit of 100"):
         decode_pixels(small_stream, max_bytes=100)
+
+
+def test_a_codestream_wider_than_bits_allocated_is_refused(native) -> None:
+    """A 16-bit JPEG 2000 codestream under Bits Allocated 8 once decoded silently, every value cut to 8 bits."""
+    import imagecodecs
+    from pydicom.uid import JPEG2000Lossless
+
+    from teleradlab.imaging.decode import stream_precision
+
+    wide = (np.arange(96 * 80) * 13 % 65536).astype(np.uint16).reshape(96, 80)
+    stream = imagecodecs.jpeg2k_encode(wide, level=0, codecformat="j2k")
+    assert stream_precision(stream) == 16 and stream_precision(imagecodecs.jpeg8_encode(wide.astype(np.uint8))) == 8
+    ds = native(8, False)
+    ds.PixelData = encapsulate([stream])
+    ds.file_meta.TransferSyntaxUID = JPEG2000Lossless
+    with pytest.raises(DicomError, match="codestream holds 16-bit samples but Bits Allocated is 8"):
+        decode_pixels(ds)
