@@ -195,6 +195,15 @@ def stream_precision(frame: bytes) -> int | None:
     JPEG and JPEG-LS: P of the start-of-frame segment. JPEG 2000 (ISO 15444-1 A.5.1):
     ``Ssiz & 0x7F`` + 1 of the first component in the SIZ segment, 38 bytes after the
     segment's length field.
+
+    Parameters
+    ----------
+    frame : bytes
+        One frame's codestream (a fragment of encapsulated Pixel Data).
+
+    Returns
+    -------
+    int or None
     """
     head = bytes(frame[:4096])
     if head.startswith(b"\xff\x4f\xff\x51") and len(head) >= 43:
@@ -210,7 +219,16 @@ def stream_precision(frame: bytes) -> int | None:
 
 
 def decoded_bytes(ds: Dataset) -> int:
-    """Bytes of the array :func:`decode_pixels` returns: Rows x Columns x Samples x Frames x bytes per sample."""
+    """Bytes of the array :func:`decode_pixels` returns: Rows x Columns x Samples x Frames x bytes per sample.
+
+    Parameters
+    ----------
+    ds : pydicom.Dataset
+
+    Returns
+    -------
+    int
+    """
     bits = int(getattr(ds, "BitsAllocated", 8) or 8)
     return (int(ds.Rows) * int(ds.Columns) * int(getattr(ds, "SamplesPerPixel", 1) or 1) * expected_frames(ds)
             * max(bits // 8, 1))
