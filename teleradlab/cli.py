@@ -97,13 +97,17 @@ def output_folder(text: str) -> str:
     if not text:
         raise argparse.ArgumentTypeError("empty path")
     p = Path(text)
-    if p.exists() and not p.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is an existing file; give a folder")
-    for parent in p.absolute().parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise argparse.ArgumentTypeError(f"{text!r} lies under {str(parent)!r}, which is a file")
-            break
+    try:
+        if p.exists() and not p.is_dir():
+            raise argparse.ArgumentTypeError(f"{text!r} is an existing file; give a folder")
+        for parent in p.absolute().parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise argparse.ArgumentTypeError(f"{text!r} lies under {str(parent)!r}, which is a file")
+                break
+    except OSError as exc:  # a name too long for the file system, a path through an unreadable folder...
+        raise argparse.ArgumentTypeError(f"{text[:80]!r}{'…' if len(text) > 80 else ''} cannot be used "
+                                         f"({exc.strerror or exc})") from None
     return text
 
 
@@ -212,6 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print(f"teleradlab {name}: interrupted", file=sys.stderr)
             return 130
+        except OSError as exc:  # the file system refused a path the user gave (too long, no permission...)
+            where = f"{str(exc.filename)[:120]}: " if exc.filename else ""
+            print(f"teleradlab {name}: error: {where}{exc.strerror or one_line(exc)}", file=sys.stderr)
+            return 2
         except MemoryError as exc:  # input too large for this machine: not a bug, but say so plainly
             print(f"teleradlab {name}: error: out of memory ({one_line(exc)}); the input is too large for this "
                   "machine — use smaller or fewer images", file=sys.stderr)

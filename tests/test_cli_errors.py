@@ -209,6 +209,21 @@ def test_memory_error_is_one_plain_error_line(monkeypatch, capsys) -> None:
     assert "error: out of memory (Unable to allocate 16.0 GiB" in lines[0] and "internal" not in lines[0]
 
 
+@pytest.mark.parametrize("command", [
+    ["simulate", "single_hospital_ed", "--out", "{long}"],
+    ["dicom", "deidentify", "{src}", "{long}"],
+    ["compress", "{src}", "{long}/c.dcm", "--syntax", "rle"],
+])
+def test_a_path_the_file_system_refuses_is_one_line(command, tmp_path, capsys) -> None:
+    """A 300-character file name (ENAMETOOLONG) once escaped argparse as a traceback, or was an internal error."""
+    src = write_raw(image(), tmp_path / "ok.dcm")
+    long = str(tmp_path / ("z" * 300))
+    argv = [a.replace("{long}", long).replace("{src}", str(src)) for a in command]
+    code, lines = run(argv, capsys)
+    assert code == 2 and len(lines) == 1, lines
+    assert "too long" in lines[0] and "internal" not in lines[0]
+
+
 def test_multi_line_library_message_becomes_one_line(monkeypatch, capsys) -> None:
     import teleradlab.imaging.commands as commands
     from teleradlab.errors import DicomError

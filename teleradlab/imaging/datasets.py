@@ -169,7 +169,7 @@ def check_import_target(root: str | os.PathLike[str], name: str, *, overwrite: b
     root : path-like
         The imports' folder.
     name : str
-        The import's name: one folder name, not hidden.
+        The import's name: one folder name, not hidden, without control characters.
     overwrite : bool
         Allow replacing an earlier import of that name.
 
@@ -182,7 +182,7 @@ def check_import_target(root: str | os.PathLike[str], name: str, *, overwrite: b
     DicomError
         An invalid name, or an existing import without ``overwrite``.
     """
-    if not name or "/" in name or "\\" in name or name.startswith("."):
+    if not name or "/" in name or "\\" in name or name.startswith(".") or any(ord(c) < 32 or c == "\x7f" for c in name):
         raise DicomError(f"invalid dataset name {name!r}", where="name")
     target = Path(root) / name
     if target.exists() and not overwrite:

@@ -90,3 +90,15 @@ def test_a_failed_import_leaves_no_staging_folder(tmp_path, monkeypatch) -> None
     with pytest.raises(DicomError, match="No space left"):
         import_study(study, "case", root=tmp_path, deidentify_study=False)
     assert len(calls) == 2 and list(tmp_path.iterdir()) == []
+
+
+def test_import_names_with_control_characters_are_refused(tmp_path) -> None:
+    import pytest
+
+    from teleradlab.errors import DicomError
+    from teleradlab.imaging.datasets import check_import_target
+
+    for name in ("a\nb", "a\x01b", "tab\there", "del\x7f"):
+        with pytest.raises(DicomError, match="invalid dataset name"):
+            check_import_target(tmp_path, name)
+    assert check_import_target(tmp_path, "chest-ct_2024.v2") == tmp_path / "chest-ct_2024.v2"
