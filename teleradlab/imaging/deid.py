@@ -75,9 +75,16 @@ TEMPORAL_VRS = frozenset({"DA", "DT", "TM"})
 _STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC",
                          "UI", "UR", "UT"})
 #: Public elements the table does not list that are removed all the same: the Encrypted
-#: Attributes Sequence (0400,0500), which holds the original identifying attributes, and the
-#: Waveform Annotation Sequence (0040,B020), free text about the waveforms (group 5400) removed too.
-_REMOVED = frozenset({0x04000500, 0x0040B020})
+#: Attributes Sequence (0400,0500), which holds the original identifying attributes; the
+#: Waveform Annotation Sequence (0040,B020), free text about the waveforms (group 5400) removed
+#: too; the retired Placer/Filler Order Numbers (0040,1006), (0040,1007), (0040,2006), (0040,2007),
+#: which identify an order as the Accession Number does; a UPS Contact Display Name (0074,100C);
+#: a print job's Owner ID (2100,0160); and the DICOS traveller identifiers (4010,101A) Boarding
+#: Pass ID, (4010,102A) Assigned Location, (4010,1051/1053) Itinerary ID and its authority,
+#: (4010,1054/1055) Route ID and its authority, (4010,1058/1059) Carrier ID and its authority.
+_REMOVED = frozenset({0x04000500, 0x0040B020, 0x00401006, 0x00401007, 0x00402006, 0x00402007, 0x0074100C,
+                      0x21000160, 0x4010101A, 0x4010102A, 0x40101051, 0x40101053, 0x40101054, 0x40101055,
+                      0x40101058, 0x40101059})
 #: File-meta elements rebuilt from scratch; everything else in group 0002 is dropped.
 _META_KEPT = ("MediaStorageSOPClassUID", "TransferSyntaxUID")
 #: Modified-dates shift: every date of one patient moves back by the same whole number of

@@ -405,6 +405,9 @@ def test_places_found_by_the_second_adversarial_pass_are_removed() -> None:
     encrypted.EncryptedContentTransferSyntaxUID = "1.2.840.10008.1.2.1"
     encrypted.EncryptedContent = markers("ENCRYPTED").encode().ljust(32, b"\0")
     ds.EncryptedAttributesSequence = Sequence([encrypted])
+    for tag, vr in ((0x00401006, "SH"), (0x00402007, "SH"), (0x0074100C, "LO"), (0x21000160, "SH"),
+                    (0x4010101A, "SH"), (0x40101051, "LO")):  # order numbers, a contact, an owner, a traveller
+        ds.add_new(tag, vr, markers(f"T{tag:08X}", 16))
     before = _bytes(ds)
     assert all(v.encode() in before for v in markers.values.values())
     blob = _bytes(deidentify(ds, key=b"k" * 32))
