@@ -267,7 +267,18 @@ def _check(bandwidth_mbps: float, rtt_ms: float, protocol: str, associations: in
 
 
 class _Flow:
-    """One TCP connection's congestion window, in segments, as slow start grows it."""
+    """One TCP connection's congestion window, in segments, as slow start grows it.
+
+    Slow start doubles the window each round trip until it covers the bandwidth-delay
+    product (BDP) or the window cap; the flow is rate- or window-limited from then on.
+    CUBIC's HyStart (Ha and Rhee, "Taming the elephants: New TCP slow start", Computer
+    Networks 55(9), 2011; Linux net/ipv4/tcp_cubic.c) can end slow start sooner: its delay
+    test when a round's shortest of 8 RTT samples exceeds the minimum by clamp(RTT/8, 4 ms,
+    16 ms), its ACK-train test when one round's closely spaced (<= 2 ms) ACKs span half the
+    minimum RTT. On the lab neither ended slow start below the BDP (the sender's kernel
+    counters in ``datasets/reference/transfer_slow_start_check.csv``: the delay test at 2.6
+    BDP at 100 Mbit/s x 50 ms, nothing at 200 ms), so the model has no early exit.
+    """
 
     def __init__(self, rate_bps: float, rtt_s: float, c: TransferConstants, window_bytes: float | None):
         self.rate = rate_bps / 8.0  # bytes per second

@@ -78,6 +78,27 @@ def test_shipped_table_and_constants_agree():
     assert set(table["study"]) == set(full["studies"]) and set(table["nodelay"]) == {True, False}
 
 
+def test_fat_long_link_bulk_rows_re_measured_idle():
+    """Issue 11's open end: bulk transfers at 100 Mbit/s x 200 ms, re-measured with the kernel's HyStart counters.
+
+    The shipped grid's 10 MB C-STORE rows there ran 19-26% slower than the model (measured at load ~5);
+    re-measured on an idle machine, CUBIC's HyStart never ended slow start below the bandwidth-delay
+    product, and the model (slow start to the BDP) predicts them within the tolerance.
+    """
+    t = pd.read_csv(datasets.path("reference/transfer_slow_start_check.csv"))
+    assert (t["load1"] < 2.5).all() and (t["errors"] == 0).all() and (t["congestion_control"] == "cubic").all()
+    assert set(t["rtt_ms"]) == {50.0, 200.0} and set(t["bandwidth_mbps"]) == {100.0}
+    bdp = t["link_throughput_mbps"] * 1e6 / 8 * t["link_rtt_ms"] / 1000 / DEFAULT_CONSTANTS.mss_bytes  # segments
+    exits = t["hystart_train_exits"] + t["hystart_delay_exits"]
+    at_exit = (t["hystart_train_cwnd"] + t["hystart_delay_cwnd"]) / exits.where(exits > 0)
+    assert (at_exit[exits > 0] >= bdp[exits > 0]).all()
+    assert (t["retrans_segs"] == 0).all()
+    scored = score(t, DEFAULT_CONSTANTS)
+    assert scored["predicted_total_s"].to_numpy() == pytest.approx(t["predicted_total_s"].to_numpy(), abs=1e-4)
+    cstore = scored[scored["protocol"] == "cstore"]
+    assert len(cstore) == 6 and cstore["within"].all(), cstore.to_string()
+
+
 def test_fit_recovers_constants_from_synthetic_measurements():
     """An independent check of the fitting code: data made by the model with known constants."""
     truth = DEFAULT_CONSTANTS.with_values(cstore_efficiency=0.93, assoc_fixed_s=0.05, instance_rtts=1.2,

@@ -75,6 +75,23 @@ def test_slow_start_rounds_for_one_large_instance():
     assert t.total_s == pytest.approx(want, rel=1e-9)
 
 
+def test_slow_start_runs_to_the_bdp_on_a_fat_long_link():
+    # 10 MB over 100 Mbit/s x 200 ms: the window doubles from 10 segments until it covers the
+    # bandwidth-delay product, then the rest goes at the rate (no early HyStart exit: on the lab it
+    # never fired below the BDP, datasets/reference/transfer_slow_start_check.csv)
+    size, rtt = 10e6, 0.2
+    rate = 100e6 * C.cstore_efficiency / 8  # bytes/s
+    bdp = rate * rtt / C.mss_bytes  # segments
+    k = math.ceil(math.log2(bdp / C.initial_window_segments))  # window-limited rounds
+    sent = C.initial_window_segments * C.mss_bytes * (2 ** k - 1)
+    assert k == 8 and sent < size
+    send = k * rtt + (size - sent) / rate
+    want = (C.assoc_setup_rtts + C.assoc_release_rtts + C.instance_rtts) * rtt + C.assoc_fixed_s \
+        + C.instance_fixed_s + send
+    t = predict(size, bandwidth_mbps=100, rtt_ms=200, nodelay=True)
+    assert t.total_s == pytest.approx(want, rel=1e-9)
+
+
 def test_window_cap_limits_rate():
     t = predict(10e6, bandwidth_mbps=100, rtt_ms=200, window_kb=64, nodelay=True)
     assert t.effective_rate_mbps == pytest.approx(64e3 * 8 / 0.2 / 1e6)  # 2.56 Mbit/s
