@@ -278,7 +278,10 @@ def decode_pixels(ds: Dataset, *, max_bytes: int = MAX_DECODED_BYTES) -> np.ndar
                          f"{max_bytes:,}: a decompression bomb? raise it explicitly (decode_pixels(..., "
                          "max_bytes=...)) if the image is genuine", where=where)
     if UID(str(getattr(meta, "TransferSyntaxUID", "") or ExplicitVRLittleEndian)).is_encapsulated:
-        first = next(generate_frames(ds.PixelData, number_of_frames=expected_frames(ds)), b"")
+        try:
+            first = next(generate_frames(ds.PixelData, number_of_frames=expected_frames(ds)), b"")
+        except Exception:  # noqa: BLE001 - malformed encapsulation: the decode below reports it as a DicomError
+            first = b""
         precision, bits = stream_precision(first), int(ds.BitsAllocated)
         if precision is not None and precision > bits:  # the decoder would cut every value to Bits Allocated
             raise DicomError(f"the codestream holds {precision}-bit samples but Bits Allocated is {bits}: decoding "

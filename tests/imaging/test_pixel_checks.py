@@ -177,3 +177,16 @@ def test_a_codestream_wider_than_bits_allocated_is_refused(native) -> None:
     ds.file_meta.TransferSyntaxUID = JPEG2000Lossless
     with pytest.raises(DicomError, match="codestream holds 16-bit samples but Bits Allocated is 8"):
         decode_pixels(ds)
+
+
+def test_encapsulation_without_its_delimiter_is_one_dicom_error(native) -> None:
+    """Pixel Data cut before its sequence delimiter: a DicomError from every entry point, not a ValueError."""
+    from pydicom.uid import JPEGBaseline8Bit
+
+    ds = native(8, False)
+    ds.PixelData = encapsulate([b"\xff\xd8\xff\xd9"])[:-8]
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    with pytest.raises(DicomError, match="cannot decode pixel data"):
+        decode_pixels(ds)
+    with pytest.raises(DicomError):
+        compress(ds, "jpeg2000-lossless")
