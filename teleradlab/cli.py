@@ -18,6 +18,7 @@ import math
 import os
 import re
 import sys
+import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -93,17 +94,22 @@ def scheduler_address(text: str) -> str:
 
 
 def output_folder(text: str) -> str:
-    """An argparse type: a folder to write into — absent (it is created) or a folder, not a file."""
+    """An argparse type: a folder to write into — absent (it is created) or a folder, not a file.
+
+    The nearest folder that exists is tried for writing (a scratch folder made and
+    removed there), so an unwritable destination is refused before any work is done.
+    """
     if not text:
         raise argparse.ArgumentTypeError("empty path")
     p = Path(text)
     try:
         if p.exists() and not p.is_dir():
             raise argparse.ArgumentTypeError(f"{text!r} is an existing file; give a folder")
-        for parent in p.absolute().parents:
+        for parent in (p.absolute(), *p.absolute().parents):
             if parent.exists():
                 if not parent.is_dir():
                     raise argparse.ArgumentTypeError(f"{text!r} lies under {str(parent)!r}, which is a file")
+                os.rmdir(tempfile.mkdtemp(prefix=".teleradlab-write-check-", dir=parent))
                 break
     except OSError as exc:  # a name too long for the file system, a path through an unreadable folder...
         raise argparse.ArgumentTypeError(f"{text[:80]!r}{'…' if len(text) > 80 else ''} cannot be used "

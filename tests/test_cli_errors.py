@@ -157,6 +157,9 @@ def test_a_valid_file_passes_the_same_commands(tmp_path, capsys) -> None:
     (["simulate", "two_hospitals_one_hub", "--replications", "0", "--out", "x"], "at least 1"),
     (["simulate", "two_hospitals_one_hub", "--out", "{file}"], "existing file"),
     (["simulate", "two_hospitals_one_hub", "--out", "{file}/below"], "which is a file"),
+    # not writable (checked before simulating; /proc refuses even root)
+    (["simulate", "two_hospitals_one_hub", "--days", "1e4", "--out", "/proc/teleradlab-out"], "cannot be used"),
+    (["sweep", "spec.yaml", "--out", "/proc/teleradlab-out"], "cannot be used"),
     (["sweep", "spec.yaml", "--out", "x", "--workers", "-1"], "at least 1"),
     (["sweep", "spec.yaml", "--out", "x", "--workers", "0"], "at least 1"),
     (["sweep", "spec.yaml", "--out", "x", "--scheduler", "notaurl"], "scheduler address"),
