@@ -11,6 +11,8 @@ a ``version`` that is part of the resume key, so changing an experiment's meanin
 from __future__ import annotations
 
 import inspect
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -46,12 +48,41 @@ class Experiment:
                    and p.kind is inspect.Parameter.KEYWORD_ONLY and n not in params]
         if missing:
             raise ParameterError(f"{self.name} needs {missing}", where=f"{self.name}({missing[0]})")
+        hints = typing.get_type_hints(self.func)
+        for name, value in params.items():
+            wanted = _accepted(hints.get(name)) if name in sig else None
+            if wanted is not None and not any(_is(value, t) for t in wanted):
+                names = " or ".join("None" if t is type(None) else t.__name__ for t in wanted)
+                raise ParameterError(f"{self.name} takes {name} as {names}, got {type(value).__name__} {value!r}",
+                                     where=f"{self.name}({name})")
 
     def __call__(self, **params: Any) -> dict[str, Any]:
         out = self.func(**params)
         if not isinstance(out, dict):
             raise SweepError(f"experiment {self.name} returned {type(out).__name__}, not a dict", where=self.name)
         return out
+
+
+def _accepted(hint: Any) -> tuple[type, ...] | None:
+    """The plain types an annotation allows (``float``, ``int | None``...), or None if it is not that simple."""
+    if hint is None:
+        return None
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    plain = (bool, int, float, str, type(None))
+    return tuple(options) if all(t in plain for t in options) else None
+
+
+def _is(value: Any, t: type) -> bool:
+    """Whether ``value`` will do for a parameter of type ``t`` (an int for a float; never a bool for a number)."""
+    if t is type(None):
+        return value is None
+    if t is bool:
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if t is float:
+        return isinstance(value, int | float)
+    return isinstance(value, t)
 
 
 _REGISTRY: dict[str, Experiment] = {}

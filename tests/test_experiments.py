@@ -42,3 +42,38 @@ def test_network_and_compression_experiments(repo_root) -> None:
     assert "turnaround_mean" in j and "q_auc" in j
     j2 = get_experiment("joint_tradeoff")(scenario=scen, ratio=10, days=1, n=16, seed=99, common_seed=5)
     assert j == j2  # common random numbers: the run seed no longer matters
+
+
+@pytest.mark.parametrize(("params", "where", "words"), [
+    ({"ratio": "10"}, "compression_quality(ratio)", "ratio as float, got str '10'"),
+    ({"n": 64.5}, "compression_quality(n)", "n as int, got float"),
+    ({"n": True}, "compression_quality(n)", "n as int, got bool"),
+    ({"common_seed": "x"}, "compression_quality(common_seed)", "int or None"),
+    ({"codec": 5}, "compression_quality(codec)", "codec as str"),
+])
+def test_a_value_of_the_wrong_type_is_refused_before_running(params, where, words) -> None:
+    exp = get_experiment("compression_quality")
+    with pytest.raises(ParameterError, match=words) as err:
+        exp.check({**params, "seed": 0})
+    assert err.value.where == where
+
+
+def test_every_default_and_number_kind_passes_the_check() -> None:
+    import inspect
+
+    for name in ("queue_check", "network_turnaround", "compression_quality", "joint_tradeoff"):  # the shipped ones
+        exp = get_experiment(name)
+        given = {n: p.default for n, p in exp.parameters().items()
+                 if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty}
+        exp.check({**given, **({"scenario": "single_hospital_ed"} if "scenario" in exp.parameters() else {})})
+    # an int is a float; None where None is allowed; overrides (**kwargs) are the scenario's to check
+    get_experiment("compression_quality").check({"ratio": 10, "common_seed": None, "seed": 0})
+    get_experiment("network_turnaround").check({"scenario": "x", "links.0.bandwidth_mbps": "fast", "seed": 0})
+
+
+def test_a_sweep_with_a_string_for_a_number_is_refused_at_load() -> None:
+    from teleradlab.sweep.spec import load_spec
+
+    with pytest.raises(SweepError, match="ratio as float, got str") as err:
+        load_spec({"target": "compression_quality", "space": {"grid": {"ratio": [8, "ten"]}}})
+    assert err.value.where == "space point 1"
