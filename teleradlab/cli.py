@@ -214,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = " ".join(v for v in (args.command, getattr(args, "action", None)) if v)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
+        # as Python's default filters do: ResourceWarnings are for developers, and one raised when the
+        # garbage collector finalises an object (an unclosed file...) need not belong to this command
+        warnings.simplefilter("ignore", ResourceWarning)
         try:
             code = int(args.func(args) or 0)
         except TeleradlabError as exc:

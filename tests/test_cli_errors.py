@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -316,3 +317,18 @@ def test_hostile_scenario_values_through_simulate(repo_root, tmp_path, capsys) -
         code, lines = run(["simulate", str(f), "--days", "2", "--out", str(tmp_path / "out")], capsys)
         assert code == 2 and len(lines) == 1, (name, lines)
         assert not (tmp_path / "out").exists()
+
+
+def test_a_resource_warning_from_the_garbage_collector_is_not_the_commands(monkeypatch, capsys) -> None:
+    """An unrelated object finalised during a command (CI: another test's TemporaryDirectory) once printed
+    'warning: Implicitly cleaning up ...' as the command's last line; real warnings still print."""
+    import teleradlab.imaging.commands as commands
+
+    def noisy(args):
+        warnings.warn("Implicitly cleaning up <TemporaryDirectory '/tmp/x'>", ResourceWarning, stacklevel=1)
+        warnings.warn("a real one", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(commands, "_info", noisy)
+    code, lines = run(["dicom", "info", "x"], capsys)
+    assert code == 0 and lines == ["teleradlab dicom info: warning: a real one"], lines
