@@ -81,7 +81,7 @@ def test_shipped_table_and_constants_agree():
 def test_fat_long_link_bulk_rows_re_measured_idle():
     """Issue 11's open end: bulk transfers at 100 Mbit/s x 200 ms, re-measured with the kernel's HyStart counters.
 
-    The shipped grid's 10 MB C-STORE rows there ran 19-26% slower than the model (measured at load ~5);
+    The grid's first 10 MB C-STORE measurements there ran 19-26% slower than the model (measured at load ~5);
     re-measured on an idle machine, CUBIC's HyStart never ended slow start below the bandwidth-delay
     product, and the model (slow start to the BDP) predicts them within the tolerance.
     """
