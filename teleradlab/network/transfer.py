@@ -118,15 +118,15 @@ class TransferConstants:
 
     mss_bytes: int = 1448
     initial_window_segments: int = 10
-    cstore_efficiency: float = 0.9713  # measured link goodput / rate, netlab grid 2026-11-30
+    cstore_efficiency: float = 0.9705  # measured link goodput / rate, netlab grid 2026-11-30
     assoc_setup_rtts: float = 2.0
     assoc_release_rtts: float = 1.0
-    assoc_fixed_s: float = 0.03066  # fitted ± 0.026, netlab grid 2026-11-30 (TCP cubic)
-    instance_rtts: float = 1.0  # fitted ± 0.029 (at its bound, 1: the C-STORE-RSP), netlab grid 2026-11-30 (TCP cubic)
-    instance_fixed_s: float = 0.0001258  # fitted ± 0.00036, netlab grid 2026-11-30 (TCP cubic)
-    pacing_rtts: float = 0.0609  # fitted ± 0.058, netlab grid 2026-11-30 (TCP cubic)
-    nagle_delack_s: float = 0.04243  # fitted ± 0.0018, netlab grid 2026-11-30 (TCP cubic)
-    nagle_rtts: float = 1.482  # fitted ± 0.069, netlab grid 2026-11-30 (TCP cubic)
+    assoc_fixed_s: float = 0.01752  # fitted ± 0.025, netlab grid 2026-11-30 (TCP cubic)
+    instance_rtts: float = 1.0  # fitted ± 0.028 (at its bound, 1: the C-STORE-RSP), netlab grid 2026-11-30 (TCP cubic)
+    instance_fixed_s: float = 0.0  # fitted 7.5e-21 ± 0.00034 (at its bound), netlab grid 2026-11-30 (TCP cubic)
+    pacing_rtts: float = 0.06091  # fitted ± 0.057, netlab grid 2026-11-30 (TCP cubic)
+    nagle_delack_s: float = 0.03916  # fitted ± 0.0017, netlab grid 2026-11-30 (TCP cubic)
+    nagle_rtts: float = 1.511  # fitted ± 0.068, netlab grid 2026-11-30 (TCP cubic)
     stow_efficiency: float = 0.9703  # measured link goodput / rate, netlab grid 2026-11-30
     stow_setup_rtts: float = 1.0
     stow_batch_rtts: float = 1.0
