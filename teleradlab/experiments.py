@@ -51,7 +51,7 @@ class Experiment:
         hints = typing.get_type_hints(self.func)
         for name, value in params.items():
             wanted = _accepted(hints.get(name)) if name in sig else None
-            if wanted is not None and not any(_is(value, t) for t in wanted):
+            if wanted is not None and not any(value_fits(value, t) for t in wanted):
                 names = " or ".join("None" if t is type(None) else t.__name__ for t in wanted)
                 raise ParameterError(f"{self.name} takes {name} as {names}, got {type(value).__name__} {value!r}",
                                      where=f"{self.name}({name})")
@@ -72,8 +72,19 @@ def _accepted(hint: Any) -> tuple[type, ...] | None:
     return tuple(options) if all(t in plain for t in options) else None
 
 
-def _is(value: Any, t: type) -> bool:
-    """Whether ``value`` will do for a parameter of type ``t`` (an int for a float; never a bool for a number)."""
+def value_fits(value: Any, t: type) -> bool:
+    """Whether ``value`` will do for a parameter of type ``t``: an int for a float, never a bool for a number.
+
+    Parameters
+    ----------
+    value : Any
+    t : type
+        ``bool``, ``int``, ``float``, ``str``, ``type(None)`` or any other class (``isinstance``).
+
+    Returns
+    -------
+    bool
+    """
     if t is type(None):
         return value is None
     if t is bool:

@@ -51,6 +51,21 @@ def _int(ds: Dataset, keyword: str, where: str, default: int | None = None) -> i
         raise DicomError(f"{keyword} is not an integer ({one_line(exc)})", where=where) from None
 
 
+def transfer_syntax(ds: Dataset) -> UID:
+    """The dataset's Transfer Syntax UID (Explicit VR Little Endian when it has no file meta).
+
+    Parameters
+    ----------
+    ds : pydicom.Dataset
+
+    Returns
+    -------
+    pydicom.uid.UID
+    """
+    meta = getattr(ds, "file_meta", None)
+    return UID(str(getattr(meta, "TransferSyntaxUID", "") or ExplicitVRLittleEndian))
+
+
 def expected_frames(ds: Dataset) -> int:
     """Number of Frames (1 when absent), as an integer; :class:`DicomError` if not a positive one."""
     where = where_of(ds)
@@ -108,8 +123,7 @@ def check_pixel_module(ds: Dataset, where: str | None = None) -> None:
     if samples == 3 and _int(ds, "PlanarConfiguration", where, default=0) not in (0, 1):
         raise DicomError(f"Planar Configuration {ds.PlanarConfiguration} is not 0 or 1", where=where)
     frames = expected_frames(ds)
-    meta = getattr(ds, "file_meta", None)
-    ts = UID(str(getattr(meta, "TransferSyntaxUID", "") or ExplicitVRLittleEndian))
+    ts = transfer_syntax(ds)
     if not ts.is_transfer_syntax and str(ts) not in NEW_TRANSFER_SYNTAXES:
         raise DicomError(f"unknown transfer syntax {ts}", where=where)
     photometric = str(getattr(ds, "PhotometricInterpretation", "") or "").strip()
@@ -270,14 +284,13 @@ def decode_pixels(ds: Dataset, *, max_bytes: int = MAX_DECODED_BYTES) -> np.ndar
     """
     where = where_of(ds)
     check_pixel_module(ds, where)
-    size = decoded_bytes(ds)
-    meta = getattr(ds, "file_meta", None)
-    if size > max_bytes and UID(str(getattr(meta, "TransferSyntaxUID", "") or ExplicitVRLittleEndian)).is_encapsulated:
-        raise DicomError(f"{len(ds.PixelData):,} bytes of compressed pixel data would decode to {size:,} bytes "
-                         f"({int(ds.Rows)} x {int(ds.Columns)} x {expected_frames(ds)} frames), above the limit of "
-                         f"{max_bytes:,}: a decompression bomb? raise it explicitly (decode_pixels(..., "
-                         "max_bytes=...)) if the image is genuine", where=where)
-    if UID(str(getattr(meta, "TransferSyntaxUID", "") or ExplicitVRLittleEndian)).is_encapsulated:
+    if transfer_syntax(ds).is_encapsulated:
+        size = decoded_bytes(ds)
+        if size > max_bytes:
+            raise DicomError(f"{len(ds.PixelData):,} bytes of compressed pixel data would decode to {size:,} bytes "
+                             f"({int(ds.Rows)} x {int(ds.Columns)} x {expected_frames(ds)} frames), above the limit "
+                             f"of {max_bytes:,}: a decompression bomb? raise it explicitly (decode_pixels(..., "
+                             "max_bytes=...)) if the image is genuine", where=where)
         try:
             first = next(generate_frames(ds.PixelData, number_of_frames=expected_frames(ds)), b"")
         except Exception:  # noqa: BLE001 - malformed encapsulation: the decode below reports it as a DicomError

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from teleradlab.errors import NotebookError, ParameterError
+from teleradlab.experiments import value_fits
 from teleradlab.nbtools import parameter_defaults, parameters_cell
 
 
@@ -28,13 +29,9 @@ def notebook_defaults(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def _type_ok(default: Any, value: Any) -> bool:
-    if default is None or value is None:
-        return True
-    if isinstance(default, bool):
-        return isinstance(value, bool)
-    if isinstance(default, int | float):
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, type(default))
+    # a notebook's default says the type: any number where its default is one (an int default takes 0.5)
+    number = isinstance(default, int | float) and not isinstance(default, bool)
+    return default is None or value is None or value_fits(value, float if number else type(default))
 
 
 def check_parameters(path: str | os.PathLike[str], params: dict[str, Any], *, where: str = "parameters") -> None:
